@@ -1,0 +1,36 @@
+"""FastAPI application factory: routers only; errors mapped to application/problem+json."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from copilot import __version__
+from copilot.errors import CopilotError
+
+PROBLEM = "application/problem+json"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="GL Copilot for Sage Intacct", version=__version__,
+                  description="Top-3 GL account + dimension suggestions with calibrated confidence, "
+                              "journal-entry validation and a tamper-evident audit trail.")
+
+    @app.exception_handler(CopilotError)
+    async def _copilot_error(_: Request, exc: CopilotError) -> JSONResponse:
+        return JSONResponse(exc.to_problem(), status_code=exc.status, media_type=PROBLEM)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+                  for e in exc.errors()]
+        body = {"type": "https://gl-copilot.dev/problems/invalid-input", "title": "InputError",
+                "status": 422, "detail": "request body failed validation", "errors": errors}
+        return JSONResponse(body, status_code=422, media_type=PROBLEM)
+
+    @app.get("/healthz", tags=["ops"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app

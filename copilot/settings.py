@@ -1,0 +1,83 @@
+"""All settings in one typed tree.
+
+Sources, strongest first: environment variables (``COPILOT_`` prefix, ``__`` for nesting), a YAML file
+named by ``COPILOT_CONFIG``, then the defaults below. The defaults are the embedded laptop shape: a
+local data directory, an embedded vector store, SQLite, a bundled embedding model and no LLM.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _YamlSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field, field_name):  # pragma: no cover - required by the ABC
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        path = os.environ.get("COPILOT_CONFIG")
+        if not path:
+            return {}
+        with open(path, encoding="utf-8") as fh:
+            data = yaml.safe_load(fh) or {}
+        if not isinstance(data, dict):
+            from copilot.errors import ConfigurationError
+            raise ConfigurationError(f"{path}: top level must be a mapping")
+        return data
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="COPILOT_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(default=ROOT / "var", description="Where embedded stores, caches and demo data live")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
+    qdrant_url: str | None = Field(default=None, description="Qdrant server URL; unset = embedded store")
+    qdrant_api_key: str | None = None
+    vector_backend: Literal["auto", "edge", "local", "server", "memory"] = Field(
+        default="auto", description="auto = server if qdrant_url else edge (embedded qdrant-edge)")
+    embedding_model: str | None = Field(default=None, description="Path to a sentence-transformers model; default the bundled all-MiniLM-L6-v2")
+    embedding_batch_size: int = 128
+    llm_model: str | None = Field(default=None, description="Any litellm model name; unset = deterministic templates")
+    llm_api_base: str | None = None
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 20.0
+    llm_max_retries: int = 2
+    top_k: int = 3
+    neighbours: int = 50
+    materiality_threshold: Decimal = Field(default=Decimal("10000"), description="Narratives for lines at or above this amount")
+    review_confidence_threshold: float = 0.6
+    prompts_dir: Path = ROOT / "prompts"
+    policies_dir: Path = ROOT / "policies"
+    api_keys_file: Path | None = Field(default=None, description="YAML of API keys -> role and entities")
+    webhook_secret: str | None = None
+    demo_seed: int = 7
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
+                                   file_secret_settings):
+        return (init_settings, env_settings, _YamlSource(settings_cls), file_secret_settings)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'copilot.db'}"
+
+    @property
+    def resolved_vector_backend(self) -> str:
+        if self.vector_backend != "auto":
+            return self.vector_backend
+        return "server" if self.qdrant_url else "edge"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
