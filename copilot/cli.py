@@ -1,10 +1,13 @@
 """The ``copilot`` command: thin typer commands over the library.
 
-Errors from the library (copilot.errors) become a one-line message on stderr and the error's exit code.
+Each feature package contributes its commands in a ``commands.py`` exposing ``register(app)``;
+they are listed in COMMAND_MODULES. Errors from the library (copilot.errors) become a one-line
+message on stderr and the error's exit code, never a stack trace.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
@@ -17,7 +20,11 @@ import typer  # noqa: E402
 from copilot.errors import CopilotError  # noqa: E402
 
 app = typer.Typer(help="GL Copilot for Sage Intacct: suggest, validate and audit GL coding.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+# One line per feature package; each module defines register(app: typer.Typer).
+COMMAND_MODULES: list[str] = [
+]
 
 
 @app.command()
@@ -26,6 +33,10 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
     uvicorn.run("copilot.api.app:create_app", factory=True, host=host, port=port)
+
+
+for _module in COMMAND_MODULES:
+    importlib.import_module(_module).register(app)
 
 
 def main() -> None:

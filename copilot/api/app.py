@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -10,6 +12,10 @@ from copilot import __version__
 from copilot.errors import CopilotError
 
 PROBLEM = "application/problem+json"
+
+# Feature routers, in the order they appear in the OpenAPI document.
+ROUTERS: list[str] = [
+]
 
 
 def create_app() -> FastAPI:
@@ -28,6 +34,10 @@ def create_app() -> FastAPI:
         body = {"type": "https://gl-copilot.dev/problems/invalid-input", "title": "InputError",
                 "status": 422, "detail": "request body failed validation", "errors": errors}
         return JSONResponse(body, status_code=422, media_type=PROBLEM)
+
+    # One line per feature router (copilot/api/routes_<feature>.py exposing `router`).
+    for name in ROUTERS:
+        app.include_router(importlib.import_module(f"copilot.api.{name}").router)
 
     @app.get("/healthz", tags=["ops"])
     def healthz() -> dict[str, str]:
