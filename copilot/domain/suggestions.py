@@ -63,12 +63,17 @@ class Evidence(BaseModel):
     score: float = 0.0
     data: dict[str, Any] = Field(default_factory=dict)
 
+    @property
+    def id(self) -> str:
+        """What codings and audit records cite, e.g. ``posting:GL-10442`` or ``policy:TE-2.1``."""
+        return f"{self.kind}:{self.ref}"
+
 
 class RankedCoding(BaseModel):
     combination: DimensionCombination
     confidence: float
     score: float = 0.0
-    evidence_ids: list[str] = Field(default_factory=list)
+    evidence_ids: list[str] = Field(default_factory=list)  # Evidence.id values
     reasoning: str = ""
 
 
