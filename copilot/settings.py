@@ -47,6 +47,8 @@ class Settings(BaseSettings):
         default="auto", description="auto = server if qdrant_url else edge (embedded qdrant-edge)")
     embedding_model: str | None = Field(default=None, description="Path to a sentence-transformers model; default the bundled all-MiniLM-L6-v2")
     embedding_batch_size: int = 128
+    embedding_backend: Literal["sentence-transformers", "hashing"] = Field(
+        default="sentence-transformers", description="hashing = model-free hashed n-grams (tests, tiny machines); lexical, not semantic")
     llm_model: str | None = Field(default=None, description="Any litellm model name; unset = deterministic templates")
     llm_api_base: str | None = None
     llm_api_key: str | None = None
