@@ -4,11 +4,12 @@ from copilot.domain.dimensions import STANDARD_DIMENSIONS, DimensionValue, canon
 from copilot.domain.master import Account, Company, Customer, Employee, Entity, Project, Vendor
 from copilot.domain.entries import JournalEntry, JournalLine, Posting
 from copilot.domain.money import money, parse_money
-from copilot.domain.suggestions import DimensionCombination, Evidence, Suggestion, SuggestionRequest
+from copilot.domain.suggestions import (DimensionCombination, Evidence, RankedCoding, Suggestion,
+                                         SuggestionRequest)
 
 __all__ = [
     "STANDARD_DIMENSIONS", "DimensionValue", "canonical_dimension",
     "Account", "Company", "Customer", "Employee", "Entity", "Project", "Vendor",
     "JournalEntry", "JournalLine", "Posting", "money", "parse_money",
-    "DimensionCombination", "Evidence", "Suggestion", "SuggestionRequest",
+    "DimensionCombination", "Evidence", "RankedCoding", "Suggestion", "SuggestionRequest",
 ]
