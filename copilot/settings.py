@@ -63,6 +63,16 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = Field(default=None, description="YAML of API keys -> role and entities")
     webhook_secret: str | None = None
     demo_seed: int = 7
+    database_schema: str | None = Field(
+        default=None, description="PostgreSQL schema holding the tables (sets search_path); unset = the default")
+    monitor_window_days: int = Field(default=7, description="Monitoring: the recent window compared with the baseline")
+    monitor_baseline_days: int = Field(default=90, description="Monitoring: length of the baseline window before it")
+    monitor_min_samples: int = Field(default=30, description="Monitoring: fewer decisions than this raise no alert")
+    alert_min_acceptance_rate: float = Field(default=0.6, description="Alert when top-1 acceptance falls below")
+    alert_max_edit_rate: float = Field(default=0.3, description="Alert when any dimension is edited more often")
+    alert_max_calibration_drift: float = Field(
+        default=0.1, description="Alert when the recent calibration error exceeds the baseline's by more")
+    alert_max_psi: float = Field(default=0.2, description="Alert when the account distribution PSI exceeds")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
@@ -72,6 +82,11 @@ class Settings(BaseSettings):
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'copilot.db'}"
+
+    @property
+    def api_keys_path(self) -> Path:
+        """The API key file: api_keys_file, else data_dir/api_keys.yaml."""
+        return self.api_keys_file or self.data_dir / "api_keys.yaml"
 
     @property
     def resolved_vector_backend(self) -> str:
