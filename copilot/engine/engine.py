@@ -1,0 +1,161 @@
+"""The suggestion flow a newcomer should read first: retrieve -> candidates -> score -> calibrate -> explain.
+
+    request ──embed──▶ similar postings (Qdrant)      ┐
+            ├──────▶ vendor history, corrections      ├─▶ candidate codings ─▶ complete + validate
+            ├──────▶ lexical classifier               │        │
+            └──────▶ memo ↔ account titles (cold start)┘        ▼
+                                                   features ─▶ scorer ─▶ calibrated confidence
+                                                                 │
+                                         top-3 + evidence ──▶ explainer (templates | LLM re-rank)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Callable, Protocol
+
+import numpy as np
+
+from copilot.domain import Evidence, RankedCoding, Suggestion, SuggestionRequest
+from copilot.domain.suggestions import DimensionCombination
+from copilot.domain.text import clean, query_text
+from copilot.engine.candidates import Candidate, Signals, featurize, generate
+from copilot.engine.model import CompanyModel, signals_for
+from copilot.engine.neighbours import NeighbourSource
+from copilot.errors import InputError, NotFound
+
+
+class Embedder(Protocol):
+    def embed(self, texts: list[str]) -> np.ndarray: ...
+
+
+PolicySource = Callable[[str, np.ndarray, int], list[Evidence]]
+
+
+class Engine:
+    def __init__(self, model: CompanyModel, embedder: Embedder, neighbours: NeighbourSource, *,
+                 explainer=None, policies: PolicySource | None = None, k: int = 50, top_k: int = 3) -> None:
+        self.model, self.embedder, self.neighbours = model, embedder, neighbours
+        self.explainer, self.policies, self.k, self.top_k = explainer, policies, k, top_k
+
+    # -- ranking (used by the evaluation too) -------------------------------------------------------
+    def rank(self, request: SuggestionRequest, vector: np.ndarray | None = None
+             ) -> tuple[list[Candidate], np.ndarray, Signals]:
+        company = self.model.company
+        if request.entity not in company.entities:
+            raise NotFound(f"entity {request.entity!r} is not in company {self.model.name!r}",
+                           field="entity")
+        if request.account_no and request.account_no not in company.accounts:
+            raise InputError(f"account {request.account_no!r} does not exist", field="account_no")
+        if vector is None:
+            vendor_name = self.model.vendor_name(self.model.resolve_vendor(request.vendor))
+            vector = self.embedder.embed([query_text(vendor_name, request.memo)])[0]
+        signals = signals_for(self.model, request, vector, self.neighbours, self.k)
+        cands = generate(request, signals, company, self.model.history)
+        if not cands:
+            return [], np.zeros(0), signals
+        x = featurize(cands, request, signals, self.model.history)
+        conf = self.model.scorer.confidence(x)
+        raw = self.model.scorer.raw(x)
+        order = np.lexsort((-raw, -conf))  # calibrated confidence first, raw score breaks ties
+        return [cands[i] for i in order], conf[order], signals
+
+    # -- the full answer -----------------------------------------------------------------------------
+    def suggest(self, request: SuggestionRequest) -> Suggestion:
+        started = time.perf_counter()
+        request = request.model_copy(update={"memo": clean(request.memo), "vendor": clean(request.vendor) or None})
+        vendor_name = self.model.vendor_name(self.model.resolve_vendor(request.vendor))
+        vector = self.embedder.embed([query_text(vendor_name, request.memo)])[0]
+        cands, conf, signals = self.rank(request, vector)
+        top = cands[: self.top_k]
+        evidence = self._evidence(request, top, signals, vector)
+        codings = [RankedCoding(combination=self._with_counterparties(c.combo, request, signals),
+                                confidence=round(float(p), 4), score=round(float(p), 4),
+                                evidence_ids=[e.id for e in evidence if _supports(e, c)])
+                   for c, p in zip(top, conf)]
+        suggestion = Suggestion(request=request, codings=codings, evidence=evidence)
+        if self.explainer is not None and codings:
+            exp = self.explainer.explain(request, codings, evidence, self.model.company)
+            by_key = {c.combination.key: c for c in codings}
+            ordered = [by_key[k] for k in exp.order if k in by_key]
+            ordered += [c for c in codings if c.combination.key not in exp.order]
+            for c in ordered:
+                c.reasoning = exp.coding_reasons.get(c.combination.key, "")
+            suggestion = suggestion.model_copy(update={
+                "codings": ordered, "reasoning": exp.reasoning, "narrative": exp.narrative,
+                "generated_by": exp.generated_by, "fallback_reason": exp.fallback_reason, "model": exp.model,
+                "prompt_version": exp.prompt_version, "prompt_hash": exp.prompt_hash})
+        elif not codings:
+            suggestion.reasoning = ("No valid coding could be formed: no similar postings, vendor history or "
+                                    "account match produced an active, complete combination for this entity.")
+        suggestion.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        return suggestion
+
+    def _with_counterparties(self, combo: DimensionCombination, request: SuggestionRequest,
+                             signals: Signals) -> DimensionCombination:
+        """The final line carries the counterparties the preparer typed (vendor, employee, customer).
+
+        A vendor the master does not know is not written as a code: it would fail validation in Intacct.
+        """
+        dims = dict(combo.dims)
+        if signals.vendor_id and signals.vendor_id in self.model.company.vendors:
+            dims["vendor"] = signals.vendor_id
+        if request.employee:
+            dims["employee"] = request.employee
+        for k in ("customer",):
+            if request.known_dims.get(k):
+                dims[k] = request.known_dims[k]
+        return DimensionCombination(account_no=combo.account_no, dims=dims)
+
+    def _evidence(self, request: SuggestionRequest, top: list[Candidate], signals: Signals,
+                  vector: np.ndarray) -> list[Evidence]:
+        company, h = self.model.company, self.model.history.entity(request.entity)
+        keys = {c.key for c in top}
+        ev: list[Evidence] = []
+        per_combo: Counter = Counter()
+        for n in signals.neighbours:
+            if n.combo in keys and per_combo[n.combo] < 3:
+                per_combo[n.combo] += 1
+                ev.append(Evidence(kind="posting" if n.source != "correction" else "correction",
+                                   ref=n.record_no, text=n.memo, score=round(n.score, 4),
+                                   data={"date": n.entry_date.isoformat(), "amount": n.amount,
+                                         "combo": n.combo, "vendor": n.vendor,
+                                         "similar_count": sum(1 for m in signals.neighbours if m.combo == n.combo),
+                                         "neighbours": len(signals.neighbours)}))
+        if signals.vendor_total:
+            ev.append(Evidence(kind="vendor_history", ref=signals.vendor_id or "", text="",
+                               data={"vendor_name": self.model.vendor_name(signals.vendor_id),
+                                     "total": round(signals.vendor_total, 2),
+                                     "by_combo": {k: round(v, 4) for k, v in signals.vendor_shares.items() if k in keys},
+                                     "top_share": round(max(signals.vendor_shares.values()), 4)}))
+        for c in top:
+            acct = c.combo.account_no
+            sim = c.features.get("acct_sim", 0.0)
+            if "account_match" in c.sources and not any(e.kind == "account_match" and e.ref == acct for e in ev):
+                ev.append(Evidence(kind="account_match", ref=acct, text=company.accounts[acct].title,
+                                   score=round(sim, 4)))
+            stats = h.amount.get(c.key)
+            if stats and stats.n >= 3 and request.amount is not None:
+                ev.append(Evidence(kind="amount", ref=c.key, text="", data={
+                    "n": int(stats.n), "typical_log10_mean": round(stats.mean, 3), "z": round(stats.z(request.amount), 2)}))
+        if request.timesheet_project:
+            ev.append(Evidence(kind="timesheet", ref=request.timesheet_project, text="",
+                               data={"employee": request.employee}))
+        if self.policies is not None:
+            ev.extend(self.policies(self.model.name, vector, 2))
+        return ev
+
+
+def _supports(e: Evidence, c: Candidate) -> bool:
+    if e.kind in ("posting", "correction"):
+        return e.data.get("combo") == c.key
+    if e.kind == "vendor_history":
+        return c.key in e.data.get("by_combo", {})
+    if e.kind == "account_match":
+        return e.ref == c.combo.account_no
+    if e.kind == "amount":
+        return e.ref == c.key
+    if e.kind == "timesheet":
+        return c.combo.dims.get("project") == e.ref
+    return e.kind == "policy"

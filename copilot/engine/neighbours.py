@@ -1,0 +1,98 @@
+"""Similar past postings for a query vector, from Qdrant (serving) or from an array (training).
+
+Both return the same thing: the k most similar postings of one entity, ties broken by recency, so the
+scorer is trained on the same kind of evidence it sees when serving.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol, Sequence
+
+import numpy as np
+
+from copilot.domain import Posting
+from copilot.engine.history import posting_combination
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    record_no: str
+    score: float
+    combo: str
+    account_no: str
+    vendor: str | None
+    entry_date: date
+    amount: str
+    memo: str
+    source: str = "history"
+
+
+class NeighbourSource(Protocol):
+    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]: ...
+
+
+def neighbour_from_posting(p: Posting, score: float) -> Neighbour:
+    return Neighbour(record_no=p.record_no, score=score, combo=posting_combination(p).key,
+                     account_no=p.account_no, vendor=p.dims.get("vendor"), entry_date=p.entry_date,
+                     amount=str(p.amount), memo=p.memo, source=p.source)
+
+
+class ArrayNeighbours:
+    """Brute-force cosine search over unique texts per entity (vectors are L2-normalized)."""
+
+    def __init__(self, postings: Sequence[Posting], texts: Sequence[str], vectors: dict[str, np.ndarray]) -> None:
+        self._by_entity: dict[str, tuple[np.ndarray, list[list[Posting]]]] = {}
+        groups: dict[str, dict[str, list[Posting]]] = {}
+        for p, t in zip(postings, texts):
+            groups.setdefault(p.entity, {}).setdefault(t, []).append(p)
+        for entity, by_text in groups.items():
+            keys = list(by_text)
+            matrix = np.stack([vectors[t] for t in keys]).astype(np.float32)
+            plists = [sorted(by_text[t], key=lambda p: p.entry_date, reverse=True) for t in keys]
+            self._by_entity[entity] = (matrix, plists)
+
+    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
+        if entity not in self._by_entity:
+            return []
+        matrix, plists = self._by_entity[entity]
+        sims = matrix @ vector.astype(np.float32)
+        top = min(k, len(sims))
+        idx = np.argpartition(-sims, top - 1)[:top]
+        idx = idx[np.argsort(-sims[idx], kind="stable")]
+        out: list[Neighbour] = []
+        for i in idx:
+            for p in plists[i]:
+                out.append(neighbour_from_posting(p, float(sims[i])))
+                if len(out) >= k:
+                    return out
+        return out
+
+
+class StoreNeighbours:
+    """Neighbours from the vector store's ``postings`` collection, filtered to one company + entity."""
+
+    def __init__(self, store, company: str, collection: str = "postings") -> None:
+        self.store, self.company, self.collection = store, company, collection
+
+    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
+        hits = self.store.search(self.collection, vector, limit=k,
+                                 filters={"company": self.company, "entity": entity})
+        out = []
+        for h in hits:
+            pl = h.payload
+            out.append(Neighbour(
+                record_no=str(pl.get("record_no")), score=float(h.score), combo=pl.get("combo_target") or
+                posting_combination_from_payload(pl), account_no=str(pl.get("account_no")),
+                vendor=pl.get("vendor"), entry_date=date.fromisoformat(pl["date"]),
+                amount=str(pl.get("amount", "0")), memo=pl.get("memo", ""), source=pl.get("source", "history")))
+        # Same tie-break as ArrayNeighbours: equal similarity -> most recent first.
+        out.sort(key=lambda n: (-round(n.score, 6), -n.entry_date.toordinal()))
+        return out
+
+
+def posting_combination_from_payload(payload: dict) -> str:
+    from copilot.engine.history import target_combination
+
+    return target_combination(str(payload.get("account_no")), dict(payload.get("dims") or {})).key
