@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 20.0
     llm_max_retries: int = 2
+    default_company: str = Field(default="demo", description="Company used when a request names none")
     top_k: int = 3
     neighbours: int = 50
     materiality_threshold: Decimal = Field(default=Decimal("10000"), description="Narratives for lines at or above this amount")

@@ -10,18 +10,22 @@ from fastapi.responses import JSONResponse
 
 from copilot import __version__
 from copilot.errors import CopilotError
+from copilot.settings import Settings, get_settings
 
 PROBLEM = "application/problem+json"
 
 # Feature routers, in the order they appear in the OpenAPI document.
 ROUTERS: list[str] = [
+    "routes_suggestions",
 ]
 
 
-def create_app() -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="GL Copilot for Sage Intacct", version=__version__,
                   description="Top-3 GL account + dimension suggestions with calibrated confidence, "
                               "journal-entry validation and a tamper-evident audit trail.")
+
+    app.state.settings = settings or get_settings()
 
     @app.exception_handler(CopilotError)
     async def _copilot_error(_: Request, exc: CopilotError) -> JSONResponse:

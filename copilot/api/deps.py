@@ -1,0 +1,20 @@
+"""Shared FastAPI dependencies: settings and long-lived services, built once per app."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from copilot.settings import Settings, get_settings
+
+
+def settings_dep(request: Request) -> Settings:
+    return getattr(request.app.state, "settings", None) or get_settings()
+
+
+def suggestion_service(request: Request):
+    state = request.app.state
+    if getattr(state, "suggestions", None) is None:
+        from copilot.engine.service import SuggestionService
+
+        state.suggestions = SuggestionService(settings_dep(request))
+    return state.suggestions

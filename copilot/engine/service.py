@@ -1,0 +1,111 @@
+"""SuggestionService: builds the engine's parts from settings and serves suggestions per company.
+
+Companies' fitted models live in ``data_dir/companies/<name>/model.pkl`` (written by ``copilot ingest``
+via ``train_company``); similar postings come from the vector store, so any replica of the API that
+points at the same Qdrant and data directory answers the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from copilot.domain import Evidence, Posting, Suggestion, SuggestionRequest
+from copilot.domain.text import query_text
+from copilot.engine.engine import Engine
+from copilot.engine.model import CompanyModel, build_company_model
+from copilot.engine.neighbours import StoreNeighbours
+from copilot.errors import NotFound
+from copilot.settings import Settings
+
+
+def company_root(settings: Settings, name: str) -> Path:
+    return settings.data_dir / "companies" / name
+
+
+def model_path(settings: Settings, name: str) -> Path:
+    return company_root(settings, name) / "model.pkl"
+
+
+class SuggestionService:
+    def __init__(self, settings: Settings, *, embedder=None, store=None, explainer=None) -> None:
+        self.settings = settings
+        self._embedder, self._store, self._explainer = embedder, store, explainer
+        self._engines: dict[str, tuple[float, Engine]] = {}
+        self._lock = threading.Lock()
+
+    # Components are built on first use: the API starts fast and a CLI command that needs no model
+    # never loads one.
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            from copilot.index.embeddings import build_embedder
+
+            self._embedder = build_embedder(self.settings)
+        return self._embedder
+
+    @property
+    def store(self):
+        if self._store is None:
+            from copilot.index.store import build_vector_store
+
+            self._store = build_vector_store(self.settings)
+        return self._store
+
+    @property
+    def explainer(self):
+        if self._explainer is None:
+            from copilot.llm.explain import Explainer
+
+            self._explainer = Explainer(self.settings)
+        return self._explainer
+
+    def engine(self, company: str) -> Engine:
+        path = model_path(self.settings, company)
+        if not path.exists():
+            raise NotFound(f"company {company!r} has no trained model; run `copilot ingest --company {company}`",
+                           field="company")
+        mtime = path.stat().st_mtime
+        with self._lock:
+            cached = self._engines.get(company)
+            if cached and cached[0] == mtime:
+                return cached[1]
+            model = CompanyModel.load(path)
+            engine = Engine(model, self.embedder, StoreNeighbours(self.store, company),
+                            explainer=self.explainer, policies=self._policy_evidence,
+                            k=self.settings.neighbours, top_k=self.settings.top_k)
+            self._engines[company] = (mtime, engine)
+            return engine
+
+    def suggest(self, company: str, request: SuggestionRequest) -> Suggestion:
+        return self.engine(company).suggest(request)
+
+    def learn(self, company: str, posting: Posting) -> None:
+        """A human-approved coding: into the counts and the index at once (weighs more than history)."""
+        engine = self.engine(company)
+        engine.model.history.add(posting)
+        from copilot.index.ingest import Ingestor
+
+        Ingestor(self.store, self.embedder, progress=False).add_correction(
+            company, posting.entity, posting, weight=5.0)
+
+    def _policy_evidence(self, company: str, vector, limit: int) -> list[Evidence]:
+        try:
+            hits = self.store.search("policies", vector, limit=limit, filters={"company": company})
+        except Exception:  # no policies ingested for this company: policy evidence is optional
+            return []
+        return [Evidence(kind="policy", ref=str(h.payload.get("clause_id") or h.payload.get("heading") or h.id),
+                         text=str(h.payload.get("text", ""))[:400], score=round(float(h.score), 4),
+                         data={"file": h.payload.get("file")}) for h in hits if h.score >= 0.35]
+
+
+def train_company(settings: Settings, name: str, company, postings, embedder, *, progress=None) -> CompanyModel:
+    """Fit and save the company's model (called by ``copilot ingest`` after indexing)."""
+    model = build_company_model(name, company, postings, lambda texts: embedder.embed(texts),
+                                k=settings.neighbours, progress=progress)
+    model.save(model_path(settings, name))
+    return model
+
+
+def request_text(model: CompanyModel, request: SuggestionRequest) -> str:
+    return query_text(model.vendor_name(model.resolve_vendor(request.vendor)), request.memo)
