@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_timeout_s: float = 20.0
     llm_max_retries: int = 2
+    llm_retry_backoff_s: float = Field(default=1.0, description="First wait before retrying the LLM after a rate limit, timeout or 5xx; doubles each retry")
+    llm_retry_backoff_max_s: float = Field(default=20.0, description="Longest single wait between LLM retries")
     default_company: str = Field(default="demo", description="Company used when a request names none")
     top_k: int = 3
     neighbours: int = 50
