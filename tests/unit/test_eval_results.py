@@ -1,4 +1,4 @@
-from eval.results import write_section
+from copilot.evaluation.results import write_section
 
 
 def test_sections_are_replaced_not_appended(tmp_path):
