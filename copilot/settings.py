@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +76,36 @@ class Settings(BaseSettings):
     alert_max_calibration_drift: float = Field(
         default=0.1, description="Alert when the recent calibration error exceeds the baseline's by more")
     alert_max_psi: float = Field(default=0.2, description="Alert when the account distribution PSI exceeds")
+    # --- Sage Intacct connector (copilot/connector). Secrets are SecretStr: never printed or logged.
+    # Each falls back to the Intacct SDKs' own variables (INTACCT_SENDER_ID, INTACCT_USER_PASSWORD, ...).
+    intacct_api: Literal["xml", "rest"] = Field(default="xml", description="Which Intacct API the connector uses")
+    intacct_sender_id: str | None = Field(default=None, description="Web Services sender ID (XML API)")
+    intacct_sender_password: SecretStr | None = Field(default=None, description="Web Services sender password")
+    intacct_user_id: str | None = Field(default=None, description="Intacct Web Services user ID")
+    intacct_company_id: str | None = Field(default=None, description="Intacct company ID")
+    intacct_user_password: SecretStr | None = Field(default=None, description="Intacct Web Services user password")
+    intacct_entity: str | None = Field(default=None, description="Entity (LOCATIONID) for an entity-level session; unset = top level")
+    intacct_endpoint: str = Field(default="https://api.intacct.com/ia/xml/xmlgw.phtml",
+                                  description="XML gateway used to log in; later calls use the endpoint getAPISession returns")
+    intacct_rest_base_url: str = Field(default="https://api.intacct.com/ia/api/v1", description="REST API base URL")
+    intacct_client_id: str | None = Field(default=None, description="REST OAuth2 client ID")
+    intacct_client_secret: SecretStr | None = Field(default=None, description="REST OAuth2 client secret")
+    intacct_refresh_token: SecretStr | None = Field(default=None, description="REST OAuth2 refresh token (authorization-code setups); unset = client_credentials")
+    intacct_oauth_username: str | None = Field(default=None, description="REST client_credentials username (user@company), when the app needs one")
+    intacct_page_size: int = Field(default=1000, ge=1, le=1000, description="readByQuery pagesize (Intacct allows 1..1000)")
+    intacct_max_concurrency: int = Field(
+        default=2, ge=1, description="Concurrent requests per company. Intacct limits concurrency per company by "
+        "performance tier (Tier 1 is reported as 2 concurrent requests; higher tiers allow more); exceeding it "
+        "gives HTTP 429 / GW-0010")
+    intacct_timeout_s: float = Field(default=60.0, description="Per-request HTTP timeout (large GLDETAIL pages are slow)")
+    intacct_max_attempts: int = Field(default=5, ge=1, description="Attempts per request for rate limits, 5xx and timeouts (business errors are never retried)")
+    intacct_backoff_initial_s: float = Field(default=1.0, description="First wait before a retry; grows exponentially with jitter")
+    intacct_backoff_max_s: float = Field(default=60.0, description="Longest single wait between retries (a Retry-After is honoured up to this)")
+    intacct_ai_note_target: Literal["description", "custom_field"] = Field(
+        default="description", description="Where write-back puts the AI's reasoning/confidence/prompt version: "
+        "the line memo (GLENTRY DESCRIPTION) or a custom GLENTRY field")
+    intacct_ai_note_field: str = Field(default="AI_NOTE", description="Custom GLENTRY field for the AI note when intacct_ai_note_target is custom_field")
+    intacct_memo_max_chars: int = Field(default=400, ge=40, description="Longest memo written back; the AI note is shortened to fit (Intacct's exact limit is unverified)")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, env_settings, dotenv_settings,
