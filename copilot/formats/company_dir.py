@@ -208,7 +208,7 @@ def _read(root: Path, name: str, custom_dimensions: Iterable[str]) -> CompanyDat
         _merge(company.projects, project.project_id, project)
 
     default_entity = next(iter(company.entities)) if len(company.entities) == 1 else name
-    postings = list(_convert(root, "GLDETAIL", lambda r: records.row_to_posting(r, default_entity), counts))
+    postings = list(_convert(root, "GLDETAIL", lambda r: records.posting_from_row(r, default_entity), counts))
     if not company.entities:
         for entity_id in dict.fromkeys(p.entity for p in postings) or [name]:
             company.entities[entity_id] = Entity(entity_id=entity_id, name=entity_id)

@@ -78,9 +78,9 @@ def row_to_xml(tag: str, row: Mapping[str, Any]) -> str:
 def _flatten(elem, prefix: str, row: dict[str, str]) -> None:
     for child in elem:
         tag = child.tag
-        if not isinstance(tag, str):  # comments, processing instructions
+        if tag.__class__ is not str:  # comments, processing instructions
             continue
-        key = f"{prefix}.{tag.upper()}" if prefix else tag.upper()
+        key = f"{prefix}.{tag.upper()}"
         if len(child):
             _flatten(child, key, row)
         else:
@@ -88,9 +88,19 @@ def _flatten(elem, prefix: str, row: dict[str, str]) -> None:
 
 
 def element_to_row(elem) -> dict[str, str]:
-    """An lxml row element -> flat dict with upper-case, dotted keys."""
+    """An lxml row element -> flat dict with upper-case, dotted keys. Runs once per GLDETAIL line,
+    hence the inlined top level."""
     row: dict[str, str] = {}
-    _flatten(elem, "", row)
+    for child in elem:
+        tag = child.tag
+        if tag.__class__ is not str:
+            continue
+        text = child.text
+        # A leaf with a value cannot hold a group; only empty-looking children need the len() check.
+        if (text is None or text.isspace()) and len(child):
+            _flatten(child, tag.upper(), row)
+        else:
+            row[tag.upper()] = text or ""
     return row
 
 
