@@ -56,8 +56,8 @@ class Engine:
         if not cands:
             return [], np.zeros(0), signals
         x = featurize(cands, request, signals, self.model.history)
-        conf = self.model.scorer.confidence(x)
         raw = self.model.scorer.raw(x)
+        conf = self.model.scorer.calibrate(raw)
         order = np.lexsort((-raw, -conf))  # calibrated confidence first, raw score breaks ties
         return [cands[i] for i in order], conf[order], signals
 

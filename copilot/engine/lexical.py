@@ -35,6 +35,35 @@ class LexicalModel:
     model: ComplementNB
     classes: np.ndarray
 
+    def __post_init__(self) -> None:
+        # One query at a time must cost microseconds, not sklearn's per-call validation (~4 ms):
+        # keep the analyzer, vocabulary, idf and class-major log-probabilities at hand.
+        self._analyze = self.vectorizer.build_analyzer()
+        self._vocab = self.vectorizer.vocabulary_
+        self._idf = self.vectorizer.idf_
+        self._flp = np.ascontiguousarray(self.model.feature_log_prob_.T)  # (n_features, n_classes)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def joint_log_likelihood(self, document: str) -> np.ndarray:
+        """Same as ComplementNB's joint log-likelihood of the TF-IDF row, computed directly."""
+        counts: dict[int, int] = {}
+        for term in self._analyze(document):
+            j = self._vocab.get(term)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        if not counts:
+            return np.zeros(len(self.classes))
+        idx = np.fromiter(counts.keys(), dtype=np.int64)
+        w = (1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64))) * self._idf[idx]
+        w /= np.linalg.norm(w)
+        return w @ self._flp[idx]
+
     @classmethod
     def fit(cls, documents: list[str], labels: list[str]) -> "LexicalModel | None":
         if len(set(labels)) < 2:
@@ -47,12 +76,9 @@ class LexicalModel:
 
     def top(self, documents: list[str], k: int = 10) -> list[list[tuple[str, float]]]:
         """Best k labels per document with a softmax-normalized score in [0, 1]."""
-        x = self.vectorizer.transform(documents)
         # ComplementNB's joint log-likelihoods are on an arbitrary scale; a tempered softmax turns
         # them into comparable shares. The scorer recalibrates them anyway.
-        jll = self.model.predict_joint_log_proba(x) if hasattr(self.model, "predict_joint_log_proba") \
-            else self.model._joint_log_likelihood(x)
-        jll = np.asarray(jll, dtype=np.float64)
+        jll = np.vstack([self.joint_log_likelihood(d) for d in documents])
         out = []
         for row in jll:
             idx = np.argpartition(-row, min(k, len(row) - 1))[:k]

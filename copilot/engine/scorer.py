@@ -16,6 +16,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 
 from copilot.engine.candidates import FEATURES
+from copilot.engine.fast_trees import PackedTrees
 
 _PRIOR_WEIGHTS = {"knn_share": 0.35, "vendor_share": 0.3, "lex_p": 0.2, "acct_sim": 0.1, "ts_match": 0.05}
 
@@ -26,6 +27,11 @@ class Scorer:
     calibrator: IsotonicRegression | None = None
     feature_names: tuple[str, ...] = FEATURES
     report: dict = field(default_factory=dict)
+    packed: PackedTrees | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is not None and self.packed is None:
+            self.packed = PackedTrees(self.model)
 
     @property
     def calibrated(self) -> bool:
@@ -38,14 +44,19 @@ class Scorer:
             idx = [self.feature_names.index(n) for n in _PRIOR_WEIGHTS]
             w = np.array(list(_PRIOR_WEIGHTS.values()))
             return np.clip(x[:, idx] @ w, 0.0, 1.0)
-        return self.model.predict_proba(x)[:, 1]
+        return self.packed.predict_proba1(np.asarray(x, dtype=np.float64))
 
-    def confidence(self, x: np.ndarray) -> np.ndarray:
-        raw = self.raw(x)
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
         if self.calibrator is None:
             return raw
-        # Finite held-out data lets isotonic reach exactly 0 or 1; no coding is ever certain.
-        return np.clip(self.calibrator.predict(raw), 0.01, 0.99)
+        # np.interp over the isotonic steps is what IsotonicRegression.predict does, without its
+        # per-call validation overhead. Finite held-out data lets isotonic reach exactly 0 or 1;
+        # no coding is ever certain.
+        cal = np.interp(raw, self.calibrator.X_thresholds_, self.calibrator.y_thresholds_)
+        return np.clip(cal, 0.01, 0.99)
+
+    def confidence(self, x: np.ndarray) -> np.ndarray:
+        return self.calibrate(self.raw(x))
 
     @classmethod
     def fit(cls, x_fit: np.ndarray, y_fit: np.ndarray, x_cal: np.ndarray, y_cal: np.ndarray,
@@ -56,7 +67,7 @@ class Scorer:
         model = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.08, max_leaf_nodes=31,
                                                l2_regularization=1.0, random_state=seed)
         model.fit(x_fit, y_fit)
-        scorer = cls(model=model)
+        scorer = cls(model=model, packed=PackedTrees(model))
         if len(np.unique(y_cal)) >= 2:
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
             iso.fit(scorer.raw(x_cal), y_cal)
