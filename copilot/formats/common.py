@@ -34,12 +34,14 @@ def fail(message: str, *, field: str | None = None, line: int | None = None,
     return err
 
 
-def at(err: ParseError, *, line: int | None = None, source: str | None = None) -> ParseError:
-    """Re-home a ParseError raised deep inside a converter at the file and line the reader knows."""
-    new = fail(getattr(err, "reason", err.message), field=err.field,
-               line=err.line if err.line is not None else line,
-               source=err.details.get("source") or source)
-    return new
+def at(err: ParseError, *, line: int | None = None, source: str | None = None,
+       prefix: str = "") -> ParseError:
+    """Re-home a ParseError raised deep inside a converter at the file, line and field path the
+    reader knows (``prefix`` is prepended to the field, e.g. ``GLENTRY[2].``)."""
+    field = f"{prefix}{err.field}" if err.field and prefix else (err.field or prefix.rstrip(".") or None)
+    return fail(getattr(err, "reason", err.message), field=field,
+                line=err.line if err.line is not None else line,
+                source=err.details.get("source") or source)
 
 
 def from_validation(exc: ValidationError, *, line: int | None = None, source: str | None = None,
@@ -62,11 +64,15 @@ def normalize_row(row: Mapping[str, Any]) -> Row:
             value = ""
         elif not isinstance(value, str):
             if isinstance(value, float):
-                # Floats would silently round money; refuse loudly instead of guessing.
-                raise fail("numbers must be strings, not floats", field=str(key).upper())
-            if isinstance(value, (dict, list)):
+                # A JSON number already parsed as float: its shortest repr is the text the sender
+                # wrote (12500.0 for 12500.00), so no binary rounding leaks into the Decimal.
+                value = repr(value)
+            elif isinstance(value, bool):
+                value = "true" if value else "false"
+            elif isinstance(value, (dict, list)):
                 raise fail("expected a scalar value", field=str(key).upper())
-            value = str(value)
+            else:
+                value = str(value)
         out[str(key).upper()] = value
     return out
 
