@@ -1,0 +1,61 @@
+"""`copilot eval`: evaluate the engine and its baselines on any imported company."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("eval")
+    def eval_company(
+        company: str = typer.Option("demo", help="Company name under data_dir/companies/"),
+        split_date: Optional[str] = typer.Option(None, help="Test on lines from this date (YYYY-MM-DD) on"),
+        test_months: int = typer.Option(3, help="Test on the last N months (when no --split-date)"),
+        max_test: Optional[int] = typer.Option(None, help="Sample at most this many test lines (seeded)"),
+        latency_sample: int = typer.Option(300, help="Full suggestions timed for the latency figures"),
+        write: bool = typer.Option(True, help="Write the section into eval/RESULTS.md"),
+    ) -> None:
+        """Time-split evaluation: top-1/top-3, per dimension, unseen vendors, ECE, coverage, latency, baselines.
+
+        Example: copilot eval --company demo --test-months 3
+        """
+        import time
+
+        from rich.console import Console
+
+        from copilot.engine.service import company_root
+        from copilot.errors import InputError, NotFound
+        from copilot.evaluation.engine_eval import evaluate, render
+        from copilot.evaluation.results import write_section
+        from copilot.formats.company_dir import read_company_dir
+        from copilot.index.embeddings import build_embedder
+        from copilot.llm.explain import Explainer
+        from copilot.settings import get_settings
+
+        settings = get_settings()
+        root = company_root(settings, company)
+        if not root.exists():
+            raise NotFound(f"no company {company!r} under {root.parent}")
+        try:
+            cut = date.fromisoformat(split_date) if split_date else None
+        except ValueError:
+            raise InputError(f"--split-date must be YYYY-MM-DD, got {split_date!r}") from None
+        con = Console()
+        started = time.perf_counter()
+        with con.status("reading the company") as status:
+            data = read_company_dir(root, company)
+            embedder = build_embedder(settings, progress=True)
+            report = evaluate(company, data.company, data.postings, embedder.embed, split_date=cut,
+                              test_months=test_months, max_test=max_test, latency_sample=latency_sample,
+                              explainer=Explainer(settings), progress=lambda m: status.update(m))
+        md = render(report)
+        con.print(md)
+        if write:
+            args = f"--company {company}" + (f" --split-date {split_date}" if split_date else f" --test-months {test_months}")
+            args += f" --max-test {max_test}" if max_test else ""
+            write_section(f"engine-{company}", md, command=f"copilot eval {args}")
+            con.print(f"[green]written[/] eval/RESULTS.md section engine-{company} "
+                      f"({time.perf_counter() - started:.0f} s)")
