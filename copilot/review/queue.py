@@ -1,0 +1,248 @@
+"""The review queue: suggestions wait as PENDING until a human approves, edits or rejects them.
+
+The final coding is always what the human decided. Every submission and decision writes an audit
+record in the same transaction as the state change, so the queue and the trail never disagree.
+After a decision commits, two hooks run: ``on_learn`` (approve/edit: the engine folds the coding into
+its index as a correction) and ``on_decided`` (any decision: the auditor search index). A failing hook
+is logged and counted, never undoes the decision: the human's decision is the record.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select, update
+
+from copilot.domain import DimensionCombination, Suggestion
+from copilot.errors import Conflict, CopilotError, InputError, NotFound
+from copilot.review.access import DECIDERS, READERS, SUBMITTERS, Principal, authorize, ensure_entity, ensure_visible
+from copilot.review.audit import AuditLog
+from copilot.review.db import Database
+from copilot.review.models import LearnedCoding, ReviewItem, ReviewRow, Status
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def coding_diff(suggested: DimensionCombination | None, final: DimensionCombination) -> dict[str, dict[str, str | None]]:
+    """What the human changed relative to the top suggestion: {'account'|dim: {'from', 'to'}}."""
+    before_account = suggested.account_no if suggested else None
+    before_dims = suggested.dims if suggested else {}
+    diff: dict[str, dict[str, str | None]] = {}
+    if before_account != final.account_no:
+        diff["account"] = {"from": before_account, "to": final.account_no}
+    for key in sorted(set(before_dims) | set(final.dims)):
+        if before_dims.get(key) != final.dims.get(key):
+            diff[key] = {"from": before_dims.get(key), "to": final.dims.get(key)}
+    return diff
+
+
+def _coding_json(c: DimensionCombination) -> dict[str, Any]:
+    return {"key": c.key, "account_no": c.account_no, "dims": dict(c.dims)}
+
+
+def _suggestion_content(s: Suggestion) -> dict[str, Any]:
+    """The part of an audit record that describes what the machine proposed."""
+    return {
+        "request": s.request.model_dump(mode="json"),
+        "suggested": [{**_coding_json(c.combination), "confidence": c.confidence,
+                       "evidence_ids": list(c.evidence_ids)} for c in s.codings[:3]],
+        "model": s.model, "prompt_version": s.prompt_version, "prompt_hash": s.prompt_hash,
+        "generated_by": s.generated_by,
+        "evidence_ids": sorted({e.id for e in s.evidence} | {i for c in s.codings[:3] for i in c.evidence_ids}),
+    }
+
+
+class Decision(BaseModel):
+    """One decision in a bulk request."""
+
+    id: int
+    action: Literal["approve", "edit", "reject"]
+    coding_index: int = Field(0, ge=0, description="approve: which suggested coding (0 = the top one)")
+    final: DimensionCombination | None = Field(None, description="edit: the coding the reviewer chose")
+    reason: str | None = Field(None, description="Why; required for edit and reject")
+
+
+class BulkResult(BaseModel):
+    id: int
+    ok: bool
+    item: ReviewItem | None = None
+    error: dict[str, Any] | None = None  # problem+json body when not ok
+
+
+@dataclass
+class ListFilter:
+    status: Status | None = None
+    entity: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+class ReviewService:
+    def __init__(self, db: Database, audit: AuditLog | None = None, *,
+                 on_learn: Callable[[LearnedCoding], None] | None = None,
+                 on_decided: Callable[[ReviewItem], None] | None = None,
+                 clock: Clock = utc_now) -> None:
+        self.db = db
+        self.audit = audit or AuditLog(db)
+        self.on_learn = on_learn
+        self.on_decided = on_decided
+        self.clock = clock
+        self.hook_failures = 0
+
+    # --- submit and read --------------------------------------------------------------------------
+
+    def submit(self, suggestion: Suggestion, principal: Principal) -> ReviewItem:
+        authorize(principal, *SUBMITTERS)
+        request = suggestion.request
+        ensure_entity(principal, request.entity)
+        now = self.clock()
+        top = suggestion.codings[0] if suggestion.codings else None
+        content = _suggestion_content(suggestion)
+        with self.db.session() as s:
+            row = ReviewRow(
+                status=Status.pending.value, entity=request.entity, vendor=request.vendor, memo=request.memo,
+                amount=str(request.amount) if request.amount is not None else None,
+                entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
+                top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
+                model=suggestion.model, prompt_version=suggestion.prompt_version,
+                prompt_hash=suggestion.prompt_hash, evidence_ids=content["evidence_ids"],
+                submitted_by=principal.user_id, submitted_role=principal.role, submitted_at=now)
+            s.add(row)
+            s.flush()
+            record = self.audit.append(s, action="submit", principal=principal, entity=request.entity,
+                                       review_id=row.id, content=content, at=now)
+            row.submit_seq = record.seq
+            return ReviewItem.from_row(row)
+
+    def get(self, item_id: int, principal: Principal) -> ReviewItem:
+        authorize(principal, *READERS)
+        with self.db.session() as s:
+            row = s.get(ReviewRow, item_id)
+            if row is None:
+                raise NotFound(f"review item {item_id} not found")
+            ensure_visible(principal, row.entity, f"review item {item_id}")
+            return ReviewItem.from_row(row)
+
+    def list(self, principal: Principal, flt: ListFilter) -> tuple[list[ReviewItem], int]:
+        """Items in the principal's entities, oldest first (the queue order); also the total count."""
+        authorize(principal, *READERS)
+        if flt.entity:
+            ensure_entity(principal, flt.entity)
+        stmt = select(ReviewRow)
+        scope = principal.entity_scope()
+        if scope is not None:
+            stmt = stmt.where(ReviewRow.entity.in_(scope))
+        if flt.entity:
+            stmt = stmt.where(ReviewRow.entity == flt.entity)
+        if flt.status:
+            stmt = stmt.where(ReviewRow.status == Status(flt.status).value)
+        with self.db.session() as s:
+            total = s.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+            rows = s.execute(stmt.order_by(ReviewRow.id).offset(flt.offset).limit(flt.limit)).scalars()
+            return [ReviewItem.from_row(r) for r in rows], total
+
+    # --- decide -----------------------------------------------------------------------------------
+
+    def approve(self, item_id: int, principal: Principal, coding_index: int = 0,
+                reason: str | None = None) -> ReviewItem:
+        """Accept one of the suggested codings as it is (``coding_index`` 0 = the top one)."""
+        return self._decide(item_id, principal, "approve", coding_index=coding_index, reason=reason)
+
+    def edit(self, item_id: int, principal: Principal, final: DimensionCombination, reason: str) -> ReviewItem:
+        """Record a coding the reviewer chose or typed instead; the reason is required."""
+        return self._decide(item_id, principal, "edit", final=final, reason=reason)
+
+    def reject(self, item_id: int, principal: Principal, reason: str) -> ReviewItem:
+        """None of the suggestions is acceptable; the reason is required. Nothing is learned."""
+        return self._decide(item_id, principal, "reject", reason=reason)
+
+    def bulk(self, decisions: Sequence[Decision], principal: Principal) -> list[BulkResult]:
+        """Each decision on its own: one conflict does not undo the others. Results in request order."""
+        authorize(principal, *DECIDERS)
+        results = []
+        for d in decisions:
+            try:
+                item = self._decide(d.id, principal, d.action, coding_index=d.coding_index, final=d.final,
+                                    reason=d.reason)
+                results.append(BulkResult(id=d.id, ok=True, item=item))
+            except CopilotError as exc:
+                results.append(BulkResult(id=d.id, ok=False, error=exc.to_problem()))
+        return results
+
+    def _decide(self, item_id: int, principal: Principal, action: str, *, coding_index: int = 0,
+                final: DimensionCombination | None = None, reason: str | None = None) -> ReviewItem:
+        authorize(principal, *DECIDERS)
+        reason = (reason or "").strip() or None
+        if action in ("edit", "reject") and not reason:
+            raise InputError(f"{action} needs a reason", field="reason")
+        if action == "edit" and final is None:
+            raise InputError("edit needs the final coding", field="final")
+        now = self.clock()
+        with self.db.session() as s:
+            row = s.get(ReviewRow, item_id)
+            if row is None:
+                raise NotFound(f"review item {item_id} not found")
+            ensure_visible(principal, row.entity, f"review item {item_id}")
+            suggestion = Suggestion.model_validate(row.suggestion)
+            top = suggestion.codings[0].combination if suggestion.codings else None
+            if action == "approve":
+                if not 0 <= coding_index < len(suggestion.codings):
+                    raise InputError(f"coding_index {coding_index} is out of range: the suggestion has "
+                                     f"{len(suggestion.codings)} codings", field="coding_index")
+                final = suggestion.codings[coding_index].combination
+            status = {"approve": Status.approved, "edit": Status.edited, "reject": Status.rejected}[action]
+            diff = coding_diff(top, final) if final is not None else {}
+            # Conditional on still being pending: two reviewers racing cannot both decide.
+            won = s.execute(
+                update(ReviewRow).where(ReviewRow.id == item_id, ReviewRow.status == Status.pending.value)
+                .values(status=status.value, final=_coding_json(final) if final else None,
+                        final_key=final.key if final else None,
+                        coding_index=coding_index if action == "approve" else None,
+                        changed=list(diff), reason=reason, decided_by=principal.user_id,
+                        decided_role=principal.role, decided_at=now)
+                .execution_options(synchronize_session=False)).rowcount
+            if not won:
+                s.refresh(row)
+                raise Conflict(f"review item {item_id} is already {row.status} (by {row.decided_by}); "
+                               f"it can be decided only once", status_now=row.status)
+            content = {**_suggestion_content(suggestion), "final": _coding_json(final) if final else None,
+                       "diff": diff, "changed": list(diff),
+                       "coding_index": coding_index if action == "approve" else None,
+                       "reason": reason, "suggested_at": row.submitted_at.isoformat() + "Z",
+                       "submit_seq": row.submit_seq}
+            record = self.audit.append(s, action=action, principal=principal, entity=row.entity,
+                                       review_id=item_id, content=content, at=now)
+            s.execute(update(ReviewRow).where(ReviewRow.id == item_id).values(decision_seq=record.seq)
+                      .execution_options(synchronize_session=False))
+            s.refresh(row)
+            item = ReviewItem.from_row(row)
+        self._after_decision(item, action, top)
+        return item
+
+    def _after_decision(self, item: ReviewItem, action: str, top: DimensionCombination | None) -> None:
+        if self.on_learn is not None and item.final is not None and action in ("approve", "edit"):
+            learned = LearnedCoding(review_id=item.id, action=action, entity=item.entity, request=item.request,
+                                    final=item.final, suggested=top, changed=item.changed,
+                                    decided_by=item.decided_by or "", decided_at=item.decided_at or self.clock(),
+                                    audit_seq=item.decision_audit_seq or 0)
+            self._run_hook("on_learn", self.on_learn, learned)
+        if self.on_decided is not None:
+            self._run_hook("on_decided", self.on_decided, item)
+
+    def _run_hook(self, name: str, hook: Callable[[Any], None], arg: Any) -> None:
+        try:
+            hook(arg)
+        except Exception:  # the decision is committed; a hook failure must not turn it into an error
+            self.hook_failures += 1
+            log.exception("review hook %s failed for review item %s", name, getattr(arg, "review_id", getattr(arg, "id", "?")))

@@ -1,0 +1,205 @@
+"""The review queue: submit, approve / edit / reject once, learn from approvals and corrections.
+
+Each test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, datetime
+from decimal import Decimal
+
+import pytest
+
+from copilot.domain import DimensionCombination
+from copilot.errors import Conflict, InputError, NotFound, PermissionDenied
+from copilot.review.audit import AuditFilter
+from copilot.review.models import LearnedCoding, Status
+from copilot.review.queue import Decision, ListFilter, ReviewService, coding_diff
+from tests.review_support import (ADMIN, APPROVER_UK, APPROVER_US, AUDITOR_ALL, PREPARER_UK, PREPARER_US,  # noqa: F401
+                                  backend, database, make_suggestion)
+
+NOW = datetime(2025, 3, 20, 15, 0)
+
+
+@pytest.fixture
+def learned() -> list[LearnedCoding]:
+    return []
+
+
+@pytest.fixture
+def service(database, learned) -> ReviewService:
+    return ReviewService(database, on_learn=learned.append, clock=lambda: NOW)
+
+
+def test_submit_stores_the_suggestion_pending_and_audits_it(service):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    assert item.status is Status.pending and item.entity == "US" and item.submitted_by == "pat"
+    assert item.request.amount == Decimal("412.30") and item.request.vendor == "Delta Air Lines"
+    assert [c.confidence for c in item.suggestion.codings] == [0.82, 0.11, 0.04]
+    [record] = service.audit.records(AuditFilter())
+    assert record.seq == item.submit_audit_seq and record.action == "submit" and record.review_id == item.id
+    assert record.user_id == "pat" and record.role == "preparer" and record.entity == "US"
+    extra = record.model_dump()
+    assert [c["key"] for c in extra["suggested"]] == [
+        "6400|department=SALES|location=NYC", "6410|department=SALES|location=NYC", "6400|department=MKT|location=NYC"]
+    assert extra["suggested"][0]["confidence"] == 0.82
+    assert extra["prompt_version"] == "reasoning-v1" and extra["prompt_hash"] == "sha256:abc123"
+    assert "posting:GL-6400-1" in extra["evidence_ids"]
+    assert extra["request"]["memo"] == "Flight JFK-ORD sales kickoff"
+
+
+def test_approve_takes_the_chosen_coding_and_calls_the_learning_hook(service, learned):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    done = service.approve(item.id, APPROVER_US)
+    assert done.status is Status.approved and done.final.key == "6400|department=SALES|location=NYC"
+    assert done.changed == [] and done.coding_index == 0 and done.decided_by == "amy"
+    [hook] = learned
+    assert hook.review_id == item.id and hook.action == "approve" and hook.entity == "US"
+    assert hook.final == done.final and hook.suggested == done.final and hook.changed == []
+    assert (hook.vendor, hook.memo, hook.amount, hook.entry_date) == (
+        "Delta Air Lines", "Flight JFK-ORD sales kickoff", Decimal("412.30"), date(2025, 3, 14))
+    assert hook.audit_seq == done.decision_audit_seq == 2
+
+
+def test_approving_the_second_coding_records_what_differs_from_the_top(service, learned):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    done = service.approve(item.id, APPROVER_US, coding_index=1)
+    assert done.final.account_no == "6410" and done.changed == ["account"]
+    [record] = service.audit.records(AuditFilter(action="approve"))
+    assert record.model_dump()["diff"] == {"account": {"from": "6400", "to": "6410"}}
+    assert learned[0].final.account_no == "6410"
+
+
+def test_edit_records_the_human_coding_its_diff_and_the_reason(service, learned):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    final = DimensionCombination(account_no="6450", dims={"department": "MKT", "location": "NYC"})
+    done = service.edit(item.id, APPROVER_US, final, reason="Conference travel is marketing")
+    assert done.status is Status.edited and done.final == final
+    assert done.changed == ["account", "department"] and done.reason == "Conference travel is marketing"
+    record = service.audit.records(AuditFilter(action="edit"))[0].model_dump()
+    assert record["final"]["key"] == "6450|department=MKT|location=NYC"
+    assert record["diff"] == {"account": {"from": "6400", "to": "6450"},
+                              "department": {"from": "SALES", "to": "MKT"}}
+    assert record["reason"] == "Conference travel is marketing" and record["suggested_at"].endswith("Z")
+    [hook] = learned
+    assert hook.action == "edit" and hook.final == final and hook.changed == ["account", "department"]
+    posting = hook.to_posting()
+    assert posting.source == "correction" and posting.account_no == "6450" and posting.entity == "US"
+    assert posting.dims == {"department": "MKT", "location": "NYC", "vendor": "Delta Air Lines"}
+    assert posting.amount == Decimal("412.30") and posting.record_no == f"review-{item.id}"
+
+
+def test_reject_learns_nothing(service, learned):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    done = service.reject(item.id, APPROVER_US, reason="Personal expense, not reimbursable")
+    assert done.status is Status.rejected and done.final is None and learned == []
+
+
+def test_an_item_is_decided_once(service):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    service.approve(item.id, APPROVER_US)
+    with pytest.raises(Conflict, match="already approved"):
+        service.reject(item.id, APPROVER_US, reason="second thoughts")
+    with pytest.raises(Conflict):
+        service.approve(item.id, ADMIN)
+    assert service.audit.count(AuditFilter()) == 2  # submit + one decision
+
+
+def test_racing_reviewers_produce_one_decision(service):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    outcomes: list[str] = []
+
+    def decide(i: int) -> None:
+        try:
+            service.approve(item.id, APPROVER_US, coding_index=i % 3)
+            outcomes.append("won")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict"] * 5 + ["won"]
+    assert service.audit.count(AuditFilter(action="approve")) == 1 and service.audit.verify().ok
+
+
+def test_bad_decisions_are_input_errors(service):
+    item = service.submit(make_suggestion(), PREPARER_US)
+    with pytest.raises(InputError, match="coding_index 3 is out of range"):
+        service.approve(item.id, APPROVER_US, coding_index=3)
+    with pytest.raises(InputError, match="reason"):
+        service.reject(item.id, APPROVER_US, reason="  ")
+    with pytest.raises(NotFound):
+        service.approve(9999, APPROVER_US)
+    empty = service.submit(make_suggestion(codings=[]), PREPARER_US)
+    with pytest.raises(InputError):
+        service.approve(empty.id, APPROVER_US)
+    done = service.edit(empty.id, APPROVER_US, DimensionCombination(account_no="6400"), reason="engine had nothing")
+    assert done.changed == ["account"]
+
+
+def test_roles_and_entities_are_enforced_by_the_service_too(service):
+    us = service.submit(make_suggestion("US"), PREPARER_US)
+    with pytest.raises(PermissionDenied):
+        service.submit(make_suggestion("UK"), PREPARER_US)
+    with pytest.raises(PermissionDenied):
+        service.submit(make_suggestion("US"), APPROVER_US)
+    with pytest.raises(PermissionDenied):
+        service.approve(us.id, PREPARER_US)
+    with pytest.raises(PermissionDenied):
+        service.approve(us.id, AUDITOR_ALL)
+    with pytest.raises(NotFound):  # another entity's item does not exist for this approver
+        service.approve(us.id, APPROVER_UK)
+    with pytest.raises(NotFound):
+        service.get(us.id, PREPARER_UK)
+
+
+def test_list_is_scoped_filtered_and_in_queue_order(service):
+    ids = [service.submit(make_suggestion(e), ADMIN).id for e in ("US", "UK", "US", "UK")]
+    service.approve(ids[0], ADMIN)
+    items, total = service.list(PREPARER_US, ListFilter())
+    assert [i.id for i in items] == [ids[0], ids[2]] and total == 2
+    items, total = service.list(APPROVER_US, ListFilter(status=Status.pending))
+    assert [i.id for i in items] == [ids[2]]
+    items, total = service.list(ADMIN, ListFilter(entity="UK", limit=1))
+    assert [i.id for i in items] == [ids[1]] and total == 2
+    with pytest.raises(PermissionDenied):
+        service.list(PREPARER_US, ListFilter(entity="UK"))
+
+
+def test_bulk_decides_each_item_on_its_own(service, learned):
+    a, b, c = (service.submit(make_suggestion(), PREPARER_US).id for _ in range(3))
+    service.reject(c, APPROVER_US, reason="duplicate")
+    results = service.bulk([
+        Decision(id=a, action="approve"),
+        Decision(id=b, action="edit", final=DimensionCombination(account_no="6500", dims={"department": "OPS"}),
+                 reason="ops trip"),
+        Decision(id=c, action="approve"),
+        Decision(id=424242, action="reject", reason="x"),
+    ], APPROVER_US)
+    assert [r.ok for r in results] == [True, True, False, False]
+    assert results[2].error["status"] == 409 and results[3].error["status"] == 404
+    assert [x.review_id for x in learned] == [a, b]
+    assert service.audit.verify().ok
+
+
+def test_a_failing_learning_hook_does_not_undo_the_decision(database):
+    def broken(_: LearnedCoding) -> None:
+        raise RuntimeError("index is down")
+
+    svc = ReviewService(database, on_learn=broken, clock=lambda: NOW)
+    item = svc.submit(make_suggestion(), PREPARER_US)
+    assert svc.approve(item.id, APPROVER_US).status is Status.approved
+    assert svc.hook_failures == 1
+    assert svc.get(item.id, APPROVER_US).status is Status.approved
+
+
+def test_coding_diff_names_account_and_dimensions():
+    a = DimensionCombination(account_no="6400", dims={"department": "SALES", "location": "NYC"})
+    b = DimensionCombination(account_no="6400", dims={"department": "SALES", "project": "P1"})
+    assert coding_diff(a, b) == {"location": {"from": "NYC", "to": None}, "project": {"from": None, "to": "P1"}}
+    assert coding_diff(None, a)["account"] == {"from": None, "to": "6400"}
+    assert coding_diff(a, a) == {}
