@@ -65,6 +65,13 @@ class Settings(BaseSettings):
     policies_dir: Path = ROOT / "policies"
     api_keys_file: Path | None = Field(default=None, description="YAML of API keys -> role and entities")
     webhook_secret: str | None = None
+    # --- validation webhooks and alerts (copilot/validate, docs/webhooks.md)
+    webhook_tolerance_s: int = Field(default=300, ge=1, description="Webhook X-Copilot-Timestamp may be this far from now (replay window)")
+    webhook_lease_s: int = Field(default=120, ge=1, description="A webhook event being processed longer than this is taken over (crash recovery)")
+    webhook_max_attempts: int = Field(default=5, ge=1, description="Processing attempts per webhook event before it is marked failed")
+    validation_notify_url: str | None = Field(default=None, description="Outbound alert hook: validation findings of webhook events are POSTed here (JSON)")
+    validation_notify_min_severity: Literal["info", "warning", "error"] = Field(default="warning", description="Least severity that triggers the alert hook")
+    validation_notify_attempts: int = Field(default=4, ge=1, description="Attempts per alert-hook notification (exponential backoff)")
     demo_seed: int = 7
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema holding the tables (sets search_path); unset = the default")
