@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from copilot.domain.master import Company
 from copilot.domain.suggestions import Evidence, RankedCoding, SuggestionRequest
+from copilot.errors import UpstreamError
 from copilot.llm import facts as F
 from copilot.llm.prompts import Prompt, PromptRegistry, combine
+from copilot.llm.rerank import build_messages, expand_ids, short_ids
+from copilot.llm.schemas import AnswerRejected, parse_answer
 from copilot.settings import Settings
+
+if TYPE_CHECKING:
+    from copilot.llm.gateway import LLMGateway
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +47,84 @@ def is_material(request: SuggestionRequest, threshold: Decimal) -> bool:
 
 
 class Explainer:
-    def __init__(self, settings: Settings, prompts: PromptRegistry | None = None, gateway=None) -> None:
+    """Deterministic explanations, optionally re-ranked and written by an LLM (``settings.llm_model``)."""
+
+    def __init__(self, settings: Settings, prompts: PromptRegistry | None = None,
+                 gateway: LLMGateway | None = None) -> None:
         self.settings = settings
         self.prompts = prompts or PromptRegistry(settings.prompts_dir)
+        if gateway is None and settings.llm_model:
+            from copilot.llm.gateway import LLMGateway
+
+            gateway = LLMGateway(settings)
         self.gateway = gateway
 
     def explain(self, request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
                 company: Company) -> Explanation:
         codings = _unique(codings)
-        return self.deterministic(request, codings, evidence, company)
+        if self.gateway is None or not codings:
+            return self.deterministic(request, codings, evidence, company)
+        return self.with_llm(request, codings, evidence, company)
+
+    # ------------------------------------------------------------ LLM
+
+    def with_llm(self, request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
+                 company: Company) -> Explanation:
+        """Ask the LLM to re-rank and explain; any doubt about its answer means the deterministic one."""
+        assert self.gateway is not None
+        rerank = self.prompts.get("rerank")
+        model = self.gateway.model or "llm"
+        material = is_material(request, self.settings.materiality_threshold)
+        book = F.build_facts(request, codings, evidence, company, self.prompts.get("reasoning"))
+        ids = short_ids(codings)
+
+        def fallback(reason: str) -> Explanation:
+            log.info("LLM explanation not used: %s", reason)
+            det = self.deterministic(request, codings, evidence, company, extra_prompts=(rerank,))
+            return det.model_copy(update={"fallback_reason": reason})
+
+        messages = build_messages(rerank, request, codings, evidence, company, book, material=material,
+                                  threshold=self.settings.materiality_threshold)
+        try:
+            data = self.gateway.complete_json(messages)
+        except UpstreamError as exc:
+            attempts = getattr(self.gateway, "attempts", 0)
+            return fallback(f"{exc.message}" + (f" after {attempts} attempts" if attempts > 1 else ""))
+        except Exception as exc:  # noqa: BLE001 - a suggestion must never fail because of its explanation
+            log.exception("unexpected LLM failure")
+            return fallback(f"{model}: unexpected error {type(exc).__name__}")
+        try:
+            answer = parse_answer(data, set(ids))
+        except AnswerRejected as exc:
+            return fallback(f"{model}: answer rejected: {exc}")
+
+        def text(value: str | None) -> str | None:
+            return expand_ids(value.strip(), ids, book.labels) if value and value.strip() else None
+
+        reasoning = text(answer.reasoning) or ""
+        narrative = text(answer.narrative) if material else None
+        if material and narrative is None:
+            return fallback(f"{model}: no narrative for a material line")
+        det_reasons = F.reasoning_text(book, codings, self.prompts.get("reasoning"))[1]
+        reasons = {ids[sid]: text(r) or det_reasons[ids[sid]] for sid, r in answer.reasons.items()}
+        reasons = {c.combination.key: reasons.get(c.combination.key, det_reasons[c.combination.key])
+                   for c in codings}
+
+        allow = F.allowances(request, codings, evidence, company, materiality=self.settings.materiality_threshold,
+                             review_threshold=self.settings.review_confidence_threshold)
+        checked = {"reasoning": reasoning, "narrative": narrative}
+        checked.update({f"reason for {sid}": reasons[ids[sid]] for sid in answer.reasons})
+        problems = [f"{where}: {p}" for where, value in checked.items() for p in allow.check(value)]
+        if problems:
+            more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
+            return fallback(f"{model}: ungrounded text, using the deterministic explanation: "
+                            f"{'; '.join(problems[:3])}{more}")
+
+        # The facts the model was shown, and any reason it did not write, come from the reasoning templates.
+        version, digest = combine([rerank, self.prompts.get("reasoning")])
+        return Explanation(order=[ids[sid] for sid in answer.ranking], reasoning=reasoning,
+                           coding_reasons=reasons, narrative=narrative, generated_by="llm",
+                           fallback_reason=None, model=model, prompt_version=version, prompt_hash=digest)
 
     # ------------------------------------------------------------ deterministic
 

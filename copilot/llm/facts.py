@@ -209,7 +209,7 @@ def narrative_text(request: SuggestionRequest, codings: list[RankedCoding], book
     entity = company.entities.get(request.entity)
     employee = company.employees.get(request.employee) if request.employee else None
     who = (f"{employee.name} ({employee.employee_id})" if employee
-           else clean(request.employee, limit=80) if request.employee else "the preparer")
+           else clean(request.employee, limit=80) if request.employee else "")
     vendor = vendor_display(request, company)
     confidence = confidence_pct(top.confidence)
     review = (narrative.render("review_part", threshold=confidence_pct(review_threshold))
@@ -224,20 +224,21 @@ def narrative_text(request: SuggestionRequest, codings: list[RankedCoding], book
         "narrative",
         when=(narrative.render("when_known", date=request.entry_date.isoformat()) if request.entry_date
               else narrative.render("when_unknown")),
-        who=who,
+        employee_part=narrative.render("employee_part", employee=who) if who else "",
         direction="credit" if request.tr_type == -1 else "debit",
-        amount=fmt_amount(abs(request.amount)) if request.amount is not None else "an unstated amount",
-        currency=entity.currency if entity else "",
+        amount=(f"{fmt_amount(abs(request.amount))} {entity.currency if entity else ''}".rstrip()
+                if request.amount is not None else "an unstated amount"),
         entity=clean(request.entity, limit=60),
         vendor_part=narrative.render("vendor_part", vendor=vendor) if vendor else "",
-        memo=clean(request.memo, limit=MEMO_CHARS),
+        memo_part=(narrative.render("memo_part", memo=clean(request.memo, limit=MEMO_CHARS))
+                   if clean(request.memo) else narrative.render("no_memo")),
         label=book.labels[key],
         facts="; ".join(book.facts[key]) or reasoning.render("no_facts"),
         evidence_ids=", ".join(book.cited[key]) or "none",
         confidence=confidence,
         review_part=review,
         change=change,
-    ).replace(" ,", ",")
+    )
 
 
 # ---------------------------------------------------------------- what may be mentioned

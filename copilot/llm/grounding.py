@@ -131,13 +131,14 @@ def check_grounding(
     work = _PERCENT.sub(cut, work)
 
     codes = {c.upper() for c in allowed_codes}
-    known = {c.upper() for c in known_codes}
+    known = set(known_codes)
     for m in _TOKEN.finditer(work):
         token = m[0].rstrip(".")
         up = token.upper()
         if up in codes:
             continue
-        if up in known:
+        # Exact case only: department SALES is a code, "sales" in a sentence is a word.
+        if token in known:
             problems.append(f"code '{token}' is not among the candidates or evidence")
             continue
         if not any(ch.isdigit() for ch in token):

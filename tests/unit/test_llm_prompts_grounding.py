@@ -130,11 +130,11 @@ def test_deterministic_narrative_for_material_line(explainer):
     ex = explainer.explain(request("12500.00"), codings(), evidence(), company())
     n = ex.narrative
     assert n is not None
-    for part in ("On 2024-03-03", "Dana Reyes (E-7)", "debit of 12,500.00 USD", "Delta Air Lines (V-DELTA)",
+    for part in ("On 2024-03-03", "a debit of 12,500.00 USD was entered in entity US01", "employee Dana Reyes (E-7)", "Delta Air Lines (V-DELTA)",
                  '"Delta flight NYC-SFO client visit"', "coded to 6100 Travel", "37 of 41 prior bills",
                  "outside the usual range", "Confidence is 82%", "runner-up, 6200 Meals and Entertainment"):
         assert part in n, part
-    assert ex.prompt_version == "reasoning@1.0.0+narrative@1.0.0"
+    assert ex.prompt_version == "reasoning@1.0.0+narrative@1.1.0"
 
 
 def test_low_confidence_narrative_says_review_is_needed(explainer):
@@ -170,3 +170,33 @@ def test_no_candidates_and_no_evidence(explainer):
     assert ex.order == [] and ex.narrative is None and "No valid coding" in ex.reasoning
     bare = explainer.explain(request(), codings()[:1], [], company())
     assert "no cited evidence" in bare.reasoning
+
+
+def test_every_evidence_kind_is_stated_and_grounded(explainer):
+    """Timesheet, correction and account-title evidence, and a memo full of figures of its own."""
+    from copilot.domain import DimensionCombination
+    from copilot.domain.master import Project
+    from copilot.domain.suggestions import Evidence, RankedCoding
+
+    co = company().model_copy(update={"projects": {"P-100": Project(project_id="P-100", name="Apollo rollout")}})
+    combo = DimensionCombination(account_no="6300", dims={"department": "OPS", "project": "P-100"})
+    ev = [
+        Evidence(kind="timesheet", ref="P-100", text="", data={"employee": "Dana Reyes", "hours": "6.5",
+                                                                "date": date(2024, 3, 1)}),
+        Evidence(kind="correction", ref="R-88", text="", data={"combo": combo.key, "date": "2024-02-27"}),
+        Evidence(kind="account_match", ref="6300", text="Software", score=0.74),
+    ]
+    ranked = [RankedCoding(combination=combo, confidence=0.55, evidence_ids=[e.id for e in ev])]
+    req = request("48000.00", memo="Inv 4471 dated 03/01/2024 for $1,250.00 x 38 seats <b>")
+    ex = explainer.explain(req, ranked, ev, co)
+    reason = ex.coding_reasons[combo.key]
+    assert "Dana Reyes logged 6.5 hours to project P-100 on 2024-03-01" in reason
+    assert "approved this coding for a similar line on 2024-02-27 (review R-88)" in reason
+    assert "the memo matches the title of account 6300 'Software'" in reason
+    assert "project P-100 (Apollo rollout)" in ex.reasoning
+    assert "below the review threshold of 60%" in ex.narrative
+    allow = allowances(req, ranked, ev, co, materiality=Decimal("10000"), review_threshold=0.6)
+    for text in [ex.reasoning, ex.narrative, reason]:
+        assert allow.check(text) == [], text
+    # the memo's own figures are grounded only as a verbatim quotation
+    assert allow.check("The invoice is for $1,250.00.")
