@@ -19,6 +19,10 @@ from copilot.errors import NotFound
 from copilot.settings import Settings
 
 
+# A policy chunk is cited only when the memo is about what it says; below this cosine it is noise.
+POLICY_MIN_SIMILARITY = 0.35
+
+
 def company_root(settings: Settings, name: str) -> Path:
     return settings.data_dir / "companies" / name
 
@@ -94,9 +98,10 @@ class SuggestionService:
             hits = self.store.search("policies", vector, limit=limit, filters={"company": company})
         except Exception:  # no policies ingested for this company: policy evidence is optional
             return []
-        return [Evidence(kind="policy", ref=str(h.payload.get("clause_id") or h.payload.get("heading") or h.id),
+        return [Evidence(kind="policy", ref=str(h.payload.get("clause") or h.payload.get("heading") or h.id),
                          text=str(h.payload.get("text", ""))[:400], score=round(float(h.score), 4),
-                         data={"file": h.payload.get("file")}) for h in hits if h.score >= 0.35]
+                         data={"file": h.payload.get("file"), "heading": h.payload.get("heading")})
+                for h in hits if h.score >= POLICY_MIN_SIMILARITY]
 
 
 def train_company(settings: Settings, name: str, company, postings, embedder, *, progress=None) -> CompanyModel:
