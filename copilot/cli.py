@@ -26,6 +26,7 @@ app = typer.Typer(help="GL Copilot for Sage Intacct: suggest, validate and audit
 COMMAND_MODULES: list[str] = [
     "copilot.engine.commands",
     "copilot.evaluation.commands",
+    "copilot.formats.commands",
 ]
 
 

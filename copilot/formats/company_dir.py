@@ -10,6 +10,7 @@ raises ParseError naming the file, the line and the field.
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
@@ -124,11 +125,35 @@ def _check_data(elem, object_name: str, rows: int, source: str) -> None:
                    line=elem.sourceline, source=source)
 
 
-def iter_located_rows(root: Path | str, object_name: str) -> Iterator[tuple[str, int, dict[str, str]]]:
+OnPage = Callable[[str, Path, int], None]  # (object, page file, rows on it), after each page
+
+
+def iter_located_rows(root: Path | str, object_name: str, *, on_page: OnPage | None = None
+                      ) -> Iterator[tuple[str, int, dict[str, str]]]:
     """(file, line, row) for every row of an object, page after page."""
     for path in page_files(root, object_name):
+        n = 0
         for line, row in _iter_page(path, object_name):
+            n += 1
             yield str(path), line, row
+        if on_page is not None:
+            on_page(object_name, path, n)
+
+
+def object_totals(root: Path | str) -> dict[str, int]:
+    """Rows per object from each first page's totalcount attribute, without reading the rows."""
+    totals: dict[str, int] = {}
+    for obj in object_names(root):
+        first = page_files(root, obj)[0]
+        try:
+            for _event, elem in etree.iterparse(str(first), events=("start",), tag="data",
+                                                resolve_entities=False, no_network=True):
+                total = elem.get("totalcount") or elem.get("count") or "0"
+                totals[obj] = int(total) if total.isdigit() else 0
+                break
+        except etree.XMLSyntaxError as exc:
+            raise fail(f"malformed XML: {exc.msg}", line=exc.lineno, source=str(first)) from None
+    return totals
 
 
 def iter_object_rows(root: Path | str, object_name: str) -> Iterator[dict[str, str]]:
@@ -137,9 +162,10 @@ def iter_object_rows(root: Path | str, object_name: str) -> Iterator[dict[str, s
         yield row
 
 
-def _convert(root: Path, object_name: str, convert: Callable, counts: dict[str, int]) -> Iterator:
+def _convert(root: Path, object_name: str, convert: Callable, counts: dict[str, int],
+             on_page: OnPage | None = None) -> Iterator:
     n = 0
-    for source, line, row in iter_located_rows(root, object_name):
+    for source, line, row in iter_located_rows(root, object_name, on_page=on_page):
         try:
             yield convert(row)
         except ParseError as exc:
@@ -167,48 +193,54 @@ def _per_entity(row: dict[str, str], entities: tuple[str, ...]) -> list[dict[str
     return [row] if len(entities) <= 1 else [{**row, "MEGAENTITYID": e} for e in entities]
 
 
+def _posting(row: dict[str, str], *, default_entity: str) -> Posting:
+    return records.posting_from_row(row, default_entity)
+
+
 def _looks_like_dimension(root: Path, object_name: str) -> bool:
     """Custom dimension objects are read by ID and NAME; transactions (APBILL...) are not."""
     row = next(iter_object_rows(root, object_name), None)
     return row is not None and "ID" in row and "NAME" in row and "RECORDID" not in row
 
 
-def read_company_dir(root: Path | str, name: str, *,
-                     custom_dimensions: Iterable[str] = ()) -> CompanyData:
+def read_company_dir(root: Path | str, name: str, *, custom_dimensions: Iterable[str] = (),
+                     on_page: OnPage | None = None) -> CompanyData:
     """Read a company directory into the domain model.
 
     Entities come from LOCATIONENTITY when present, else from the distinct MEGAENTITYID values of
     the postings, else one entity named after the company. Custom dimension objects are the folders
     named in ``custom_dimensions``, those whose GLDIM<NAME> appears on postings, and those whose rows
-    have the ID/NAME shape of a user-defined dimension.
+    have the ID/NAME shape of a user-defined dimension. ``on_page`` is called after each page
+    (for progress bars).
     """
     with bulk_load():
-        return _read(Path(root), name, custom_dimensions)
+        return _read(Path(root), name, custom_dimensions, on_page)
 
 
-def _read(root: Path, name: str, custom_dimensions: Iterable[str]) -> CompanyData:
+def _read(root: Path, name: str, custom_dimensions: Iterable[str], on_page: OnPage | None) -> CompanyData:
     counts: dict[str, int] = {}
     company = Company(name=name)
-    for entity in _convert(root, "LOCATIONENTITY", records.row_to_entity, counts):
+    for entity in _convert(root, "LOCATIONENTITY", records.row_to_entity, counts, on_page):
         company.entities[entity.entity_id] = entity
-    for account in _convert(root, "GLACCOUNT", records.row_to_account, counts):
+    for account in _convert(root, "GLACCOUNT", records.row_to_account, counts, on_page):
         company.accounts[account.account_no] = account
     present = object_names(root)
     for obj in _STANDARD_DIM_OBJECTS:
         if obj in present or obj in MASTER_OBJECTS:
-            for value in _convert(root, obj, lambda r, o=obj: records.row_to_dimension_value(o, r), counts):
+            for value in _convert(root, obj, partial(records.row_to_dimension_value, obj), counts, on_page):
                 _merge_dim(company.dimensions.setdefault(value.dimension, {}), value)
-    for vendor in _convert(root, "VENDOR", records.row_to_vendor, counts):
+    for vendor in _convert(root, "VENDOR", records.row_to_vendor, counts, on_page):
         _merge(company.vendors, vendor.vendor_id, vendor)
-    for customer in _convert(root, "CUSTOMER", records.row_to_customer, counts):
+    for customer in _convert(root, "CUSTOMER", records.row_to_customer, counts, on_page):
         _merge(company.customers, customer.customer_id, customer)
-    for employee in _convert(root, "EMPLOYEE", records.row_to_employee, counts):
+    for employee in _convert(root, "EMPLOYEE", records.row_to_employee, counts, on_page):
         company.employees[employee.employee_id] = employee
-    for project in _convert(root, "PROJECT", records.row_to_project, counts):
+    for project in _convert(root, "PROJECT", records.row_to_project, counts, on_page):
         _merge(company.projects, project.project_id, project)
 
     default_entity = next(iter(company.entities)) if len(company.entities) == 1 else name
-    postings = list(_convert(root, "GLDETAIL", lambda r: records.posting_from_row(r, default_entity), counts))
+    postings = list(_convert(root, "GLDETAIL", partial(_posting, default_entity=default_entity),
+                             counts, on_page))
     if not company.entities:
         for entity_id in dict.fromkeys(p.entity for p in postings) or [name]:
             company.entities[entity_id] = Entity(entity_id=entity_id, name=entity_id)
@@ -221,10 +253,12 @@ def _read(root: Path, name: str, custom_dimensions: Iterable[str]) -> CompanyDat
             continue
         key = records.dimension_key(obj)
         if obj in wanted or key in posted_dims or _looks_like_dimension(root, obj):
-            for value in _convert(root, obj, lambda r, o=obj: records.row_to_dimension_value(o, r), counts):
+            for value in _convert(root, obj, partial(records.row_to_dimension_value, obj), counts, on_page):
                 _merge_dim(company.dimensions.setdefault(value.dimension, {}), value)
         else:
+            # Not modelled (APBILL, ARINVOICE...), but still read through: a broken page fails now.
             others.append(obj)
+            counts[obj] = sum(1 for _ in iter_located_rows(root, obj, on_page=on_page))
     return CompanyData(company=company, postings=postings, counts=counts, other_objects=others)
 
 
