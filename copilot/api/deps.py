@@ -12,9 +12,10 @@ def settings_dep(request: Request) -> Settings:
 
 
 def suggestion_service(request: Request):
+    """The app's SuggestionService: app.state.suggestions if set (tests), else the process-wide one."""
     state = request.app.state
     if getattr(state, "suggestions", None) is None:
-        from copilot.engine.service import SuggestionService
+        from copilot import components
 
-        state.suggestions = SuggestionService(settings_dep(request))
+        state.suggestions = components.suggestion_service(settings_dep(request))
     return state.suggestions

@@ -58,7 +58,13 @@ class Engine:
         x = featurize(cands, request, signals, self.model.history)
         raw = self.model.scorer.raw(x)
         conf = self.model.scorer.calibrate(raw)
-        order = np.lexsort((-raw, -conf))  # calibrated confidence first, raw score breaks ties
+        # A reviewer's decision for this very vendor and memo is authoritative: it goes first, at
+        # least as confident as what it displaces. (History never contains corrections when the
+        # scorer is fitted, so the scorer cannot learn this weight; it is a rule, stated in the reasoning.)
+        corrected = np.array([signals.corrections.get(c.key, 0) for c in cands], dtype=float)
+        if corrected.any():
+            conf = np.where(corrected > 0, np.maximum(conf, conf.max()), conf)
+        order = np.lexsort((-raw, -conf, -corrected))
         return [cands[i] for i in order], conf[order], signals
 
     # -- the full answer -----------------------------------------------------------------------------

@@ -43,17 +43,17 @@ class SuggestionService:
     @property
     def embedder(self):
         if self._embedder is None:
-            from copilot.index.embeddings import build_embedder
+            from copilot import components
 
-            self._embedder = build_embedder(self.settings)
+            self._embedder = components.embedder(self.settings)
         return self._embedder
 
     @property
     def store(self):
         if self._store is None:
-            from copilot.index.store import build_vector_store
+            from copilot import components
 
-            self._store = build_vector_store(self.settings)
+            self._store = components.vector_store(self.settings)
         return self._store
 
     @property
@@ -85,13 +85,22 @@ class SuggestionService:
         return self.engine(company).suggest(request)
 
     def learn(self, company: str, posting: Posting) -> None:
-        """A human-approved coding: into the counts and the index at once (weighs more than history)."""
-        engine = self.engine(company)
-        engine.model.history.add(posting)
+        """A human-approved coding: into the counts and the index at once (weighs more than history).
+
+        The counts live in this process's copy of the model and are rebuilt from history plus the
+        indexed corrections at the next training; the index point is shared by every replica.
+        """
+        from copilot.engine.history import CORRECTION_WEIGHT
         from copilot.index.ingest import Ingestor
 
+        engine = self.engine(company)
+        vendor = engine.model.resolve_vendor(posting.dims.get("vendor"))
+        if vendor:
+            posting = posting.model_copy(update={"dims": {**posting.dims, "vendor": vendor}})
+        with self._lock:
+            engine.model.history.add(posting.model_copy(update={"source": "correction"}))
         Ingestor(self.store, self.embedder, progress=False).add_correction(
-            company, posting.entity, posting, weight=5.0)
+            company, posting.entity, posting, weight=CORRECTION_WEIGHT)
 
     def _policy_evidence(self, company: str, vector, limit: int) -> list[Evidence]:
         try:

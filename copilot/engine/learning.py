@@ -1,0 +1,40 @@
+"""The review loop's learning hook: an approved or corrected coding is learned at once.
+
+``copilot.review`` calls ``build_learner(settings)`` once per process and then the learner for every
+approve/edit decision (see copilot/review/context.py).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Callable
+
+from copilot.domain import Posting
+from copilot.settings import Settings
+
+
+def correction_posting(learned) -> Posting:
+    """A LearnedCoding as a posting of source 'correction' (the human's final coding)."""
+    req = learned.request
+    dims = dict(learned.final.dims)
+    if req.vendor and "vendor" not in dims:
+        dims["vendor"] = req.vendor
+    return Posting(record_no=f"review-{learned.review_id}", entity=learned.entity,
+                   entry_date=req.entry_date or learned.decided_at.date(), journal="REVIEW",
+                   account_no=learned.final.account_no, tr_type=req.tr_type,
+                   amount=abs(req.amount) if req.amount is not None else Decimal("0.00"), memo=req.memo,
+                   dims=dims, document=req.document, source="correction",
+                   extra={"decided_by": learned.decided_by, "audit_seq": learned.audit_seq,
+                          "action": learned.action})
+
+
+def build_learner(settings: Settings, service=None) -> Callable:
+    if service is None:
+        from copilot import components
+
+        service = components.suggestion_service(settings)
+
+    def learn(learned) -> None:
+        service.learn(settings.default_company, correction_posting(learned))
+
+    return learn
