@@ -17,6 +17,7 @@ import bisect
 import gzip
 import json
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +30,7 @@ import numpy as np
 from copilot.domain import Posting
 
 VERSION = 1
+_LEADING_ZEROS = re.compile(r"(?<!\d)0+(?=\d)")
 # Context attributes whose conditional distributions are kept: "<context>><target>".
 CONTEXTS = ("account", "vendor", "project", "entity")
 
@@ -58,7 +60,7 @@ def normalize_document(doc: str | None) -> str:
     if not doc:
         return ""
     s = "".join(ch for ch in str(doc).upper() if ch.isalnum())
-    return s.lstrip("0") or s
+    return _LEADING_ZEROS.sub("", s)
 
 
 class Distribution:

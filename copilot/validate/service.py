@@ -151,3 +151,29 @@ class Validator:
                                   confidence=round(coding.confidence, 4), evidence_ids=list(coding.evidence_ids),
                                   description=coding.reasoning or f"suggested coding {combo.key}"))
         return out
+
+
+class ValidationService:
+    """Validation for named companies: policies and company contexts cached, engine suggestions optional.
+
+    ``suggester_for(company)`` returns the engine's suggest callable for a company, or None.
+    """
+
+    def __init__(self, settings, *, suggester_for: Callable[[str], Suggester | None] | None = None,
+                 contexts=None) -> None:
+        from copilot.validate.context import Contexts
+
+        self.settings = settings
+        self.contexts = contexts or Contexts(settings)
+        self.suggester_for = suggester_for
+
+    def validator(self, company: str, *, suggest: bool = True) -> Validator:
+        policy, calendar = self.contexts.policies()
+        ctx = self.contexts.company(company)
+        suggester = self.suggester_for(company) if (suggest and self.suggester_for) else None
+        return Validator(policy, calendar, company=ctx.company, profile=ctx.profile, suggester=suggester,
+                         top_k=getattr(self.settings, "top_k", 3))
+
+    def validate(self, company: str, entries: list[JournalEntry], *, as_of: date | None = None,
+                 suggest: bool = True) -> ValidationReport:
+        return self.validator(company, suggest=suggest).validate(entries, as_of=as_of, suggest=suggest)

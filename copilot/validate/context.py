@@ -1,0 +1,100 @@
+"""A company's master data and history statistics, loaded once per process and cached.
+
+``data_dir/companies/<name>/`` is read with copilot.formats.company_dir; the HistoryProfile built from
+its GL detail is cached on disk (``data_dir/cache/validate/<name>-<fingerprint>.json.gz``) keyed by the
+pages' sizes and times, so a restart does not rebuild it and new history invalidates it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from copilot.domain import Company
+from copilot.errors import NotFound
+from copilot.settings import Settings
+from copilot.validate.policy import CloseCalendar, RulesPolicy, load_policies
+from copilot.validate.profile import HistoryProfile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CompanyContext:
+    name: str
+    company: Company
+    profile: HistoryProfile
+    fingerprint: str
+
+
+def company_dir(settings: Settings, name: str) -> Path:
+    return settings.data_dir / "companies" / name
+
+
+def _fingerprint(root: Path) -> str:
+    h = hashlib.sha1()
+    for path in sorted((root / "intacct").rglob("page-*.xml")) if (root / "intacct").is_dir() \
+            else sorted(root.rglob("page-*.xml")):
+        st = path.stat()
+        h.update(f"{path.relative_to(root)}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def load_company(settings: Settings, name: str) -> CompanyContext:
+    root = company_dir(settings, name)
+    if not root.is_dir():
+        raise NotFound(f"company {name!r} not found (no {root}); run `copilot demo init` or import one",
+                       field="company")
+    from copilot.formats.company_dir import read_company_dir
+
+    fingerprint = _fingerprint(root)
+    cache = settings.data_dir / "cache" / "validate" / f"{name}-{fingerprint}.json.gz"
+    data = read_company_dir(root, name)
+    profile = None
+    if cache.exists():
+        try:
+            profile = HistoryProfile.load(cache)
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("rebuilding history profile for %s: %s", name, exc)
+    if profile is None:
+        profile = HistoryProfile.build(data.postings)
+        try:
+            for old in cache.parent.glob(f"{name}-*.json.gz"):
+                old.unlink(missing_ok=True)
+            profile.save(cache)
+        except OSError as exc:  # a read-only data dir still validates, it just rebuilds next time
+            log.warning("cannot cache history profile for %s: %s", name, exc)
+    return CompanyContext(name=name, company=data.company, profile=profile, fingerprint=fingerprint)
+
+
+class Contexts:
+    """Per-process cache of company contexts and policies (reloaded when their files change)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._companies: dict[str, CompanyContext] = {}
+        self._policies: tuple[float, RulesPolicy, CloseCalendar] | None = None
+        self._lock = threading.Lock()
+
+    def company(self, name: str) -> CompanyContext:
+        with self._lock:
+            cached = self._companies.get(name)
+            root = company_dir(self.settings, name)
+            if cached is not None and root.is_dir() and cached.fingerprint == _fingerprint(root):
+                return cached
+            ctx = load_company(self.settings, name)
+            self._companies[name] = ctx
+            return ctx
+
+    def policies(self) -> tuple[RulesPolicy, CloseCalendar]:
+        base = self.settings.policies_dir
+        stamp = max((p.stat().st_mtime for p in (base / "rules.yaml", base / "close_calendar.yaml")
+                     if p.exists()), default=0.0)
+        with self._lock:
+            if self._policies is None or self._policies[0] != stamp:
+                rules, calendar = load_policies(base)
+                self._policies = (stamp, rules, calendar)
+            return self._policies[1], self._policies[2]
