@@ -1,0 +1,54 @@
+import copy
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+from copilot.domain import DimensionCombination, SuggestionRequest
+from copilot.engine.engine import Engine
+from copilot.engine.learning import build_learner, correction_posting
+from copilot.engine.model import posting_text
+from copilot.engine.neighbours import ArrayNeighbours
+
+
+class _Learned:
+    """The fields copilot.review.models.LearnedCoding carries."""
+
+    def __init__(self, request, final):
+        self.review_id, self.action, self.entity = 41, "edit", request.entity
+        self.request, self.final = request, final
+        self.decided_by, self.decided_at, self.audit_seq = "ann", datetime(2025, 8, 1, tzinfo=timezone.utc), 7
+
+
+class _Service:
+    def __init__(self, engine):
+        self.engine_ = engine
+
+    def learn(self, company, posting):
+        self.engine_.model.history.add(posting)
+
+
+def test_a_correction_is_first_next_time_for_the_same_vendor_and_memo(model, postings, embedder, company):
+    model = copy.deepcopy(model)
+    texts = [posting_text(company, p) for p in postings]
+    u = list(dict.fromkeys(texts))
+    engine = Engine(model, embedder, ArrayNeighbours(postings, texts, dict(zip(u, embedder.embed(u)))))
+    req = SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit", amount=Decimal("300.00"),
+                            entry_date=date(2025, 8, 1))
+    before = engine.suggest(req).codings[0].combination
+    assert before.dims["department"] == "SALES"
+    final = DimensionCombination(account_no="6100", dims={"department": "G&A", "location": "NYC", "vendor": "V1"})
+
+    learn = build_learner(settings=type("S", (), {"default_company": "acme"})(), service=_Service(engine))
+    learn(_Learned(req, final))
+
+    after = engine.suggest(req).codings[0]
+    assert after.combination.dims["department"] == "G&A"
+    # ...only for that vendor and memo: another memo of the same vendor keeps its own coding.
+    other = engine.suggest(req.model_copy(update={"memo": "airfare conference engineering"})).codings[0]
+    assert other.combination.dims["department"] == "ENG"
+
+
+def test_correction_posting_keeps_the_human_decision():
+    req = SuggestionRequest(entity="UK", vendor="V9", memo="m", amount=Decimal("-12.50"), tr_type=-1)
+    p = correction_posting(_Learned(req, DimensionCombination(account_no="6500", dims={"department": "ENG"})))
+    assert p.source == "correction" and p.account_no == "6500" and p.dims == {"department": "ENG", "vendor": "V9"}
+    assert p.amount == Decimal("12.50") and p.tr_type == -1 and p.record_no == "review-41"
