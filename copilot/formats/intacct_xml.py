@@ -320,6 +320,14 @@ def parse_response(body: bytes | str) -> Response:
 
 # --- GLBATCH payloads --------------------------------------------------------------------------
 
+def _line_of(elem, field: str | None) -> int:
+    """The line of the child element named ``field`` (any case), else of ``elem`` itself."""
+    for child in elem if field else ():
+        if isinstance(child.tag, str) and child.tag.upper() == field:
+            return child.sourceline
+    return elem.sourceline
+
+
 def _batch_to_entry(batch, default_date: date | None, source: str | None) -> JournalEntry:
     header: dict[str, str] = {}
     entries = None
@@ -339,11 +347,11 @@ def _batch_to_entry(batch, default_date: date | None, source: str | None) -> Jou
         try:
             lines.append(glentry_from_dict(element_to_row(gl)))
         except ParseError as exc:
-            raise at(exc, line=gl.sourceline, source=source, prefix=f"GLENTRY[{i + 1}].") from None
+            raise at(exc, line=_line_of(gl, exc.field), source=source, prefix=f"GLENTRY[{i + 1}].") from None
     try:
         return glbatch_from_dict(header, lines, default_date=default_date)
     except ParseError as exc:
-        raise at(exc, line=batch.sourceline, source=source) from None
+        raise at(exc, line=_line_of(batch, exc.field), source=source) from None
 
 
 def parse_glbatch_xml(data: bytes | str, *, default_date: date | None = None,
