@@ -83,22 +83,23 @@ class Settings(BaseSettings):
     alert_max_calibration_drift: float = Field(
         default=0.1, description="Alert when the recent calibration error exceeds the baseline's by more")
     alert_max_psi: float = Field(default=0.2, description="Alert when the account distribution PSI exceeds")
-    # --- Sage Intacct connector (copilot/connector). Secrets are SecretStr: never printed or logged.
+    # --- Sage Intacct connector (copilot/connector). Secrets are SecretStr and every credential,
+    # identifiers included, is left out of repr(): Intacct ids must not end up in logs either.
     # Each falls back to the Intacct SDKs' own variables (INTACCT_SENDER_ID, INTACCT_USER_PASSWORD, ...).
     intacct_api: Literal["xml", "rest"] = Field(default="xml", description="Which Intacct API the connector uses")
-    intacct_sender_id: str | None = Field(default=None, description="Web Services sender ID (XML API)")
-    intacct_sender_password: SecretStr | None = Field(default=None, description="Web Services sender password")
-    intacct_user_id: str | None = Field(default=None, description="Intacct Web Services user ID")
-    intacct_company_id: str | None = Field(default=None, description="Intacct company ID")
-    intacct_user_password: SecretStr | None = Field(default=None, description="Intacct Web Services user password")
+    intacct_sender_id: str | None = Field(default=None, repr=False, description="Web Services sender ID (XML API)")
+    intacct_sender_password: SecretStr | None = Field(default=None, repr=False, description="Web Services sender password")
+    intacct_user_id: str | None = Field(default=None, repr=False, description="Intacct Web Services user ID")
+    intacct_company_id: str | None = Field(default=None, repr=False, description="Intacct company ID")
+    intacct_user_password: SecretStr | None = Field(default=None, repr=False, description="Intacct Web Services user password")
     intacct_entity: str | None = Field(default=None, description="Entity (LOCATIONID) for an entity-level session; unset = top level")
     intacct_endpoint: str = Field(default="https://api.intacct.com/ia/xml/xmlgw.phtml",
                                   description="XML gateway used to log in; later calls use the endpoint getAPISession returns")
     intacct_rest_base_url: str = Field(default="https://api.intacct.com/ia/api/v1", description="REST API base URL")
-    intacct_client_id: str | None = Field(default=None, description="REST OAuth2 client ID")
-    intacct_client_secret: SecretStr | None = Field(default=None, description="REST OAuth2 client secret")
-    intacct_refresh_token: SecretStr | None = Field(default=None, description="REST OAuth2 refresh token (authorization-code setups); unset = client_credentials")
-    intacct_oauth_username: str | None = Field(default=None, description="REST client_credentials username (user@company), when the app needs one")
+    intacct_client_id: str | None = Field(default=None, repr=False, description="REST OAuth2 client ID")
+    intacct_client_secret: SecretStr | None = Field(default=None, repr=False, description="REST OAuth2 client secret")
+    intacct_refresh_token: SecretStr | None = Field(default=None, repr=False, description="REST OAuth2 refresh token (authorization-code setups); unset = client_credentials")
+    intacct_oauth_username: str | None = Field(default=None, repr=False, description="REST client_credentials username (user@company), when the app needs one")
     intacct_page_size: int = Field(default=1000, ge=1, le=1000, description="readByQuery pagesize (Intacct allows 1..1000)")
     intacct_max_concurrency: int = Field(
         default=2, ge=1, description="Concurrent requests per company. Intacct limits concurrency per company by "
