@@ -7,6 +7,7 @@ the entry or the evidence; the grounding check holds both the templates and the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -19,6 +20,8 @@ from copilot.domain.text import clean
 from copilot.llm.grounding import check_grounding
 from copilot.llm.prompts import Prompt
 
+COUNTERPARTY_DIMS = frozenset({"vendor", "customer", "employee"})
+Z_UNUSUAL = Decimal(2)  # |z| of log-amount above which an amount is called unusual for its coding
 EXCERPT_CHARS = 160
 MEMO_CHARS = 300
 
@@ -118,69 +121,147 @@ class FactBook:
 def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
                 company: Company, reasoning: Prompt) -> FactBook:
     by_id = {e.id: e for e in evidence}
-    postings = [e for e in evidence if e.kind == "posting"]
     labels, facts, cited = {}, {}, {}
     for coding in codings:
         combo = coding.combination
         key = combo.key
         labels[key] = combo_label(combo, company)
-        ids = [i for i in dict.fromkeys(coding.evidence_ids) if i in by_id]
-        cited[key] = ids
-        own = [by_id[i] for i in ids]
-        lines: list[str] = []
-
-        if postings:
-            same = sum(1 for e in postings if _combo_key(e.data.get("combo")) == key)
-            if same:
-                lines.append(reasoning.render("posting", count=same, total=len(postings),
-                                              pct=pct(same, len(postings))))
-            same_account = sum(1 for e in postings
-                               if (_combo_key(e.data.get("combo")) or "").split("|")[0] == combo.account_no)
-            if same_account > same:
-                lines.append(reasoning.render("posting_account", count=same_account, total=len(postings),
-                                              pct=pct(same_account, len(postings)), account=combo.account_no))
-
+        cited[key] = [i for i in dict.fromkeys(coding.evidence_ids) if i in by_id]
+        own = [by_id[i] for i in cited[key]]
+        lines = _posting_facts(combo, evidence, reasoning)
         for e in evidence:
             if e.kind == "vendor_history":
-                count = _dec((e.data.get("by_combo") or {}).get(key))
-                total = _dec(e.data.get("total"))
-                if count and total:
-                    name = clean(e.data.get("vendor_name") or e.ref, limit=120)
-                    lines.append(reasoning.render("vendor_history", vendor=name, count=count, total=total,
-                                                  pct=pct(count, total)))
+                lines += _vendor_facts(combo, e, reasoning)
         for e in evidence:
-            if e.kind == "correction" and _combo_key(e.data.get("combo")) == key:
+            if e.kind == "correction" and same_coding(e.data.get("combo"), combo):
                 when = _date(e.data.get("date"))
                 lines.append(reasoning.render("correction", ref=e.ref,
                                               date=when.isoformat() if when else "an unstated date"))
         for e in evidence:
             if e.kind == "timesheet" and combo.dims.get("project") == e.ref:
-                when = _date(e.data.get("date"))
-                employee = clean(str(e.data.get("employee") or "an employee"), limit=80)
-                hours = _dec(e.data.get("hours"))
-                if hours is not None and when is not None:
-                    lines.append(reasoning.render("timesheet", employee=employee, hours=hours,
-                                                  project=e.ref, date=when.isoformat()))
+                lines.append(_timesheet_fact(e, company, reasoning))
         for e in own:
-            if e.kind == "policy":
+            # Policies are retrieved for the memo, not per coding: quote one only under a coding it names.
+            if e.kind == "policy" and _mentions_account(e.text, combo.account_no, company):
                 lines.append(reasoning.render("policy", ref=e.ref, excerpt=excerpt(e.text)))
         for e in evidence:
             if e.kind == "account_match" and e.ref == combo.account_no:
                 title = excerpt(e.text, 80) or (company.accounts[e.ref].title if e.ref in company.accounts else "")
                 lines.append(reasoning.render("account_match", account=e.ref, title=title))
-        amount = request.amount
         for e in evidence:
-            if e.kind == "amount" and e.ref == combo.account_no and amount is not None:
-                p05, p95, median = (_dec(e.data.get(k)) for k in ("p05", "p95", "median"))
-                n = e.data.get("n")
-                if p05 is None or p95 is None or median is None or n is None:
-                    continue
-                part = "amount_typical" if p05 <= abs(amount) <= p95 else "amount_unusual"
-                lines.append(reasoning.render(part, amount=fmt_amount(amount), account=e.ref,
-                                              p05=fmt_amount(p05), p95=fmt_amount(p95),
-                                              median=fmt_amount(median), n=n))
+            if e.kind == "amount" and request.amount is not None and (
+                    e.ref == combo.account_no or same_coding(e.ref, combo)):
+                lines += _amount_facts(request.amount, combo, e, reasoning)
         facts[key] = lines
     return FactBook(labels=labels, facts=facts, cited=cited)
+
+
+def same_coding(value: Any, combo: DimensionCombination) -> bool:
+    """Evidence keyed by a coding matches ``combo`` exactly or up to the counterparty dimensions
+    (vendor, customer, employee) the engine carries through from the request."""
+    key = _combo_key(value)
+    if not key:
+        return False
+    if key == combo.key:
+        return True
+    try:
+        other = DimensionCombination.from_key(key)
+    except ValueError:
+        return False
+    return (other.account_no == combo.account_no
+            and all(combo.dims.get(k) == v for k, v in other.dims.items())
+            and set(combo.dims) - set(other.dims) <= COUNTERPARTY_DIMS)
+
+
+def _posting_facts(combo: DimensionCombination, evidence: list[Evidence], reasoning: Prompt) -> list[str]:
+    postings = [e for e in evidence if e.kind == "posting"]
+    if not postings:
+        return []
+    matching = [e for e in postings if same_coding(e.data.get("combo"), combo)]
+    # The engine cites a few postings per coding and states how many of all its neighbours agreed.
+    stated = next(((e.data["similar_count"], e.data["neighbours"]) for e in matching
+                   if e.data.get("similar_count") and e.data.get("neighbours")), None)
+    if stated:
+        return [reasoning.render("posting", count=stated[0], total=stated[1], pct=pct(*stated))]
+    lines = []
+    if matching:
+        lines.append(reasoning.render("posting", count=len(matching), total=len(postings),
+                                      pct=pct(len(matching), len(postings))))
+    same_account = sum(1 for e in postings
+                       if (_combo_key(e.data.get("combo")) or "").split("|")[0] == combo.account_no)
+    if same_account > len(matching):
+        lines.append(reasoning.render("posting_account", count=same_account, total=len(postings),
+                                      pct=pct(same_account, len(postings)), account=combo.account_no))
+    return lines
+
+
+def _vendor_facts(combo: DimensionCombination, e: Evidence, reasoning: Prompt) -> list[str]:
+    """by_combo holds counts (ints) or shares of a possibly recency-weighted total (floats <= 1)."""
+    value = next((v for k, v in (e.data.get("by_combo") or {}).items() if same_coding(k, combo)), None)
+    total = _dec(e.data.get("total"))
+    v = _dec(value)
+    if not v or not total:
+        return []
+    name = clean(e.data.get("vendor_name") or e.ref, limit=120) or "this vendor"
+    if isinstance(value, int):
+        return [reasoning.render("vendor_history", vendor=name, count=v, total=_num(total), pct=pct(v, total))]
+    if v <= 1:
+        part = "vendor_share" if total == total.to_integral() else "vendor_share_weighted"
+        return [reasoning.render(part, vendor=name, pct=pct(v, 1), total=_num(total))]
+    return [reasoning.render("vendor_share_weighted", vendor=name, pct=pct(v, total), total=_num(total))]
+
+
+def _timesheet_fact(e: Evidence, company: Company, reasoning: Prompt) -> str:
+    raw = e.data.get("employee")
+    employee = company.employees.get(str(raw)) if raw else None
+    who = f"{employee.name} ({employee.employee_id})" if employee else clean(str(raw or ""), limit=80)
+    when, hours = _date(e.data.get("date")), _dec(e.data.get("hours"))
+    if hours is not None and when is not None:
+        return reasoning.render("timesheet", employee=who or "an employee", hours=_num(hours), project=e.ref,
+                                date=when.isoformat())
+    return reasoning.render("timesheet_project", who=f" of {who}" if who else "", project=e.ref)
+
+
+def _amount_facts(amount: Decimal, combo: DimensionCombination, e: Evidence, reasoning: Prompt) -> list[str]:
+    d = e.data
+    p05, p95, median, n = _dec(d.get("p05")), _dec(d.get("p95")), _dec(d.get("median")), _dec(d.get("n"))
+    if None not in (p05, p95, median, n):
+        part = "amount_typical" if p05 <= abs(amount) <= p95 else "amount_unusual"
+        return [reasoning.render(part, amount=fmt_amount(amount), account=combo.account_no, p05=fmt_amount(p05),
+                                 p95=fmt_amount(p95), median=fmt_amount(median), n=_num(n))]
+    z, mean = _dec(d.get("z")), _dec(d.get("typical_log10_mean"))
+    if z is None or mean is None or n is None:
+        return []
+    part = "amount_z_typical" if abs(z) <= Z_UNUSUAL else "amount_z_unusual"
+    return [reasoning.render(part, amount=fmt_amount(amount), typical=fmt_amount(typical_amount(mean)),
+                             n=_num(n), z=_num(abs(z)))]
+
+
+def typical_amount(log10_mean: Decimal) -> Decimal:
+    """The engine keeps the mean of log10(amount + 1); its antilog is the usual (geometric mean) amount."""
+    return money(Decimal(10) ** log10_mean - 1)
+
+
+def _mentions_account(text: str, account_no: str, company: Company) -> bool:
+    account = company.accounts.get(account_no)
+    names = [account_no] + ([account.title] if account and account.title else [])
+    return any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text, re.I) for n in names)
+
+
+def _codes_of(key: str | None) -> set[str]:
+    """Account and dimension codes named in a coding key; nothing for a malformed key."""
+    if not key:
+        return set()
+    try:
+        combo = DimensionCombination.from_key(key)
+    except ValueError:
+        return set()
+    return {combo.account_no, *combo.dims.values()}
+
+
+def _num(value: Decimal) -> str:
+    """Counts as people write them: 41, 6.5, 40.63 (no trailing zeros)."""
+    return f"{value.normalize():f}" if value == value.to_integral() else str(value.normalize())
 
 
 def reasoning_text(book: FactBook, codings: list[RankedCoding], reasoning: Prompt) -> tuple[str, dict[str, str]]:
@@ -335,48 +416,55 @@ def allowances(request: SuggestionRequest, codings: list[RankedCoding], evidence
             d = _date(data.get(k))
             if d:
                 a.dates.add(d)
-        if e.kind == "posting":
+        if e.kind in ("posting", "correction"):
             amt = _dec(data.get("amount"))
             if amt is not None:
                 a.amounts.add(money(abs(amt)))
+        if e.kind == "posting":
             key = _combo_key(data.get("combo"))
             if key:
-                combo = DimensionCombination.from_key(key)
-                a.codes.add(combo.account_no)
-                a.codes.update(combo.dims.values())
+                a.codes.update(_codes_of(key))
+                account = key.split("|")[0]
                 combo_counts[key] = combo_counts.get(key, 0) + 1
-                account_counts[combo.account_no] = account_counts.get(combo.account_no, 0) + 1
+                account_counts[account] = account_counts.get(account, 0) + 1
             if data.get("vendor"):
                 a.codes.add(str(data["vendor"]))
                 add_text(data["vendor"])
+            add_number(data.get("similar_count"), data.get("neighbours"))
+            add_share(data.get("similar_count"), data.get("neighbours"))
         elif e.kind == "vendor_history":
             total = data.get("total")
             add_number(total)
             add_text(data.get("vendor_name"))
             for key, count in (data.get("by_combo") or {}).items():
-                combo = DimensionCombination.from_key(str(key))
-                a.codes.add(combo.account_no)
-                a.codes.update(combo.dims.values())
+                a.codes.update(_codes_of(str(key)))
                 add_number(count)
                 add_share(count, total)
+                add_share(count, 1)  # a share rather than a count
             share = _dec(data.get("top_share"))
             if share is not None:
                 add_number(confidence_pct(float(share)) if share <= 1 else share)
         elif e.kind == "timesheet":
             add_number(data.get("hours"))
             add_text(data.get("employee"))
+            if data.get("employee"):
+                a.codes.add(str(data["employee"]))
+                if str(data["employee"]) in company.employees:
+                    add_text(company.employees[str(data["employee"])].name)
         elif e.kind == "correction":
-            key = _combo_key(data.get("combo"))
-            if key:
-                combo = DimensionCombination.from_key(key)
-                a.codes.add(combo.account_no)
-                a.codes.update(combo.dims.values())
+            a.codes.update(_codes_of(_combo_key(data.get("combo"))))
         elif e.kind == "amount":
             for k in ("median", "p05", "p95"):
                 v = _dec(data.get(k))
                 if v is not None:
                     a.amounts.add(money(abs(v)))
             add_number(data.get("n"))
+            z, mean = _dec(data.get("z")), _dec(data.get("typical_log10_mean"))
+            if z is not None:
+                add_number(abs(z))
+            if mean is not None:
+                a.amounts.add(typical_amount(mean))
+            a.codes.update(_codes_of(e.ref))  # an account number or a coding key
     for count in combo_counts.values():
         add_number(count)
         add_share(count, len(postings))

@@ -66,7 +66,8 @@ class PromptRegistry:
             raise ConfigurationError(f"prompts directory not found: {self.prompts_dir}")
         self._prompts: dict[str, Prompt] = {}
         for path in sorted(self.prompts_dir.iterdir()):
-            if path.suffix.lower() in (".yaml", ".yml", ".md") and path.is_file():
+            if (path.suffix.lower() in (".yaml", ".yml", ".md") and path.is_file()
+                    and not path.name.upper().startswith("README")):
                 prompt = load_prompt(path)
                 if prompt.name in self._prompts:
                     raise ConfigurationError(f"{path}: prompt name {prompt.name!r} is defined twice")

@@ -65,3 +65,32 @@ def codings() -> list[RankedCoding]:
         RankedCoding(combination=MEALS, confidence=0.11, evidence_ids=["posting:GL-10500"]),
         RankedCoding(combination=TRAVEL_OPS, confidence=0.05, evidence_ids=["posting:GL-10501"]),
     ]
+
+
+def engine_shaped() -> tuple[list[RankedCoding], list[Evidence]]:
+    """Evidence as copilot/engine/engine.py builds it: a few postings per coding carrying the neighbour
+    counts, vendor shares of a recency-weighted total, amount z-scores keyed by coding, a bare
+    timesheet hint, and codings that carry the typed counterparties (vendor, employee)."""
+    counterparties = {"vendor": "V-DELTA", "employee": "E-7"}
+    travel = DimensionCombination(account_no="6100", dims={**TRAVEL.dims, **counterparties})
+    meals = DimensionCombination(account_no="6200", dims={**MEALS.dims, **counterparties})
+    ev = [Evidence(kind="posting", ref=f"GL-{10400 + i}", text="Delta airfare", score=0.91,
+                   data={"date": f"2024-02-0{i + 1}", "amount": Decimal("1100.00") + i, "combo": TRAVEL.key,
+                         "vendor": "V-DELTA", "similar_count": 44, "neighbours": 50}) for i in range(3)]
+    ev.append(Evidence(kind="posting", ref="GL-10500", text="Delta lounge lunch", score=0.7,
+                       data={"date": "2024-01-15", "amount": Decimal("84.20"), "combo": MEALS.key,
+                             "vendor": "V-DELTA", "similar_count": 4, "neighbours": 50}))
+    ev.append(Evidence(kind="vendor_history", ref="V-DELTA", text="",
+                       data={"vendor_name": "Delta Air Lines", "total": 40.63,
+                             "by_combo": {TRAVEL.key: 0.9024, MEALS.key: 0.0731}, "top_share": 0.9024}))
+    ev.append(Evidence(kind="amount", ref=TRAVEL.key, text="",
+                       data={"n": 212, "typical_log10_mean": 2.978, "z": 3.41}))
+    ev.append(Evidence(kind="amount", ref=MEALS.key, text="",
+                       data={"n": 31, "typical_log10_mean": 1.93, "z": 1.2}))
+    ev.append(Evidence(kind="timesheet", ref="P-100", text="", data={"employee": "E-7"}))
+    ev.append(Evidence(kind="policy", ref="TE-2.1", text="Airfare is coded to 6100 Travel.", score=0.8))
+    ev.append(Evidence(kind="policy", ref="TE-4", text="Client entertainment over $250 needs a guest list.",
+                       score=0.5))
+    every = [e.id for e in ev]
+    return ([RankedCoding(combination=travel, confidence=0.87, evidence_ids=every),
+             RankedCoding(combination=meals, confidence=0.08, evidence_ids=every)], ev)

@@ -123,7 +123,7 @@ def test_deterministic_reasoning_states_evidence_facts(explainer):
     assert set(ex.coding_reasons) == {TRAVEL.key, MEALS.key, TRAVEL_OPS.key}
     assert ex.coding_reasons[MEALS.key].startswith("1 of 16 similar postings (6%)")
     assert ex.narrative is None  # 1,180.00 is below the 10,000 materiality threshold
-    assert ex.prompt_version == "reasoning@1.0.0" and len(ex.prompt_hash) == 64
+    assert ex.prompt_version == "reasoning@1.1.0" and len(ex.prompt_hash) == 64
 
 
 def test_deterministic_narrative_for_material_line(explainer):
@@ -134,7 +134,7 @@ def test_deterministic_narrative_for_material_line(explainer):
                  '"Delta flight NYC-SFO client visit"', "coded to 6100 Travel", "37 of 41 prior bills",
                  "outside the usual range", "Confidence is 82%", "runner-up, 6200 Meals and Entertainment"):
         assert part in n, part
-    assert ex.prompt_version == "reasoning@1.0.0+narrative@1.1.0"
+    assert ex.prompt_version == "reasoning@1.1.0+narrative@1.1.0"
 
 
 def test_low_confidence_narrative_says_review_is_needed(explainer):
@@ -200,3 +200,23 @@ def test_every_evidence_kind_is_stated_and_grounded(explainer):
         assert allow.check(text) == [], text
     # the memo's own figures are grounded only as a verbatim quotation
     assert allow.check("The invoice is for $1,250.00.")
+
+
+def test_engine_shaped_evidence_is_read_correctly_and_grounded(explainer):
+    from llm_support import engine_shaped
+
+    ranked, ev = engine_shaped()
+    req = request("12500.00")
+    ex = explainer.explain(req, ranked, ev, company())
+    top = ex.coding_reasons[ranked[0].combination.key]
+    assert top.startswith("44 of 50 similar postings (88%) used this coding")
+    assert "Delta Air Lines: 90% of prior bills to this coding (recency-weighted total 40.63)" in top
+    assert "the amount 12,500.00 is unusual for this coding (usual amount about 949.60, 212 postings, z-score 3.41)" in top
+    assert "policy TE-2.1" in top and "TE-4" not in top  # TE-4 names neither 6100 nor Travel
+    meals = ex.coding_reasons[ranked[1].combination.key]
+    assert meals.startswith("4 of 50 similar postings (8%)") and "7% of prior bills" in meals
+    assert "is typical for this coding" in meals and "policy" not in meals
+    assert "vendor V-DELTA (Delta Air Lines)" in ex.reasoning and "employee E-7 (Dana Reyes)" in ex.reasoning
+    allow = allowances(req, ranked, ev, company(), materiality=Decimal("10000"), review_threshold=0.6)
+    for text in [ex.reasoning, ex.narrative, *ex.coding_reasons.values()]:
+        assert allow.check(text) == [], text
