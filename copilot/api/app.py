@@ -17,6 +17,9 @@ PROBLEM = "application/problem+json"
 # Feature routers, in the order they appear in the OpenAPI document.
 ROUTERS: list[str] = [
     "routes_suggestions",
+    "routes_review",
+    "routes_audit",
+    "routes_metrics",
 ]
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import JSON, DDL, Date, DateTime, Float, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -129,6 +129,12 @@ class ReviewItem(BaseModel):
     decided_role: str | None = None
     decided_at: datetime | None = None
     decision_audit_seq: int | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def final_key(self) -> str | None:
+        """The final coding as one string, e.g. ``6400|department=SALES``."""
+        return self.final.key if self.final else None
 
     @classmethod
     def from_row(cls, row: ReviewRow) -> "ReviewItem":
