@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from copilot.errors import ConfigurationError, InputError, UpstreamError
-from copilot.index.store import (INDEXED_KEYS, Filters, Hit, Point, as_vector, check_filters,
+from copilot.index.store import (INDEXED_KEYS, Filters, Hit, Point, as_vector, as_vectors, check_filters,
                                  check_point_id)
 
 _UPSERT_BATCH = 512
@@ -118,8 +118,8 @@ class QdrantClientStore:
         dim = self._dim(name)
         if dim is None:
             raise ConfigurationError(f"collection {name!r} does not exist; call ensure_collection first")
-        structs = [models.PointStruct(id=check_point_id(p.id), vector=as_vector(p.vector, dim),
-                                      payload=dict(p.payload)) for p in points]
+        structs = [models.PointStruct(id=check_point_id(p.id), vector=v, payload=dict(p.payload))
+                   for p, v in zip(points, as_vectors(points, dim))]
         for start in range(0, len(structs), _UPSERT_BATCH):
             self._call(self.client.upsert, name, points=structs[start:start + _UPSERT_BATCH], wait=True)
 
@@ -136,14 +136,15 @@ class QdrantClientStore:
                      filters: Filters | None = None) -> list[list[Hit]]:
         return [self.search(name, v, limit=limit, filters=filters) for v in vectors]
 
-    def retrieve(self, name: str, ids: Sequence[str]) -> list[Hit]:
+    def retrieve(self, name: str, ids: Sequence[str], *, fields: Sequence[str] | None = None) -> list[Hit]:
         if not ids or self._dim(name) is None:
             return []
         records = self._call(self.client.retrieve, name, ids=[check_point_id(i) for i in ids],
-                             with_payload=True, with_vectors=False)
+                             with_payload=True if fields is None else list(fields), with_vectors=False)
         return [Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records]
 
-    def scroll(self, name: str, filters: Filters | None = None, *, limit: int | None = None) -> list[Hit]:
+    def scroll(self, name: str, filters: Filters | None = None, *, limit: int | None = None,
+               fields: Sequence[str] | None = None) -> list[Hit]:
         if self._dim(name) is None:
             return []
         flt = _to_filter(filters)
@@ -152,7 +153,8 @@ class QdrantClientStore:
         while limit is None or len(out) < limit:
             page = 1000 if limit is None else min(1000, limit - len(out))
             records, offset = self._call(self.client.scroll, name, scroll_filter=flt, limit=page, offset=offset,
-                                         with_payload=True, with_vectors=False)
+                                         with_payload=True if fields is None else list(fields),
+                                         with_vectors=False)
             out.extend(Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records)
             if offset is None or not records:
                 break

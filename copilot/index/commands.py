@@ -1,0 +1,61 @@
+"""``copilot ingest``: a company directory into the vector store."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from copilot.errors import NotFound
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def ingest(
+        company: str = typer.Option("demo", "--company", "-c",
+                                    help="Company name: reads <data_dir>/companies/<name>/"),
+        policies: Path | None = typer.Option(None, "--policies", file_okay=False,
+                                             help="Directory of policy *.md files (default: settings.policies_dir "
+                                                  "if it has any)"),
+        prune: bool = typer.Option(False, "--prune", help="Also delete indexed history lines the directory no "
+                                                          "longer has (use with a full export)"),
+        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars"),
+    ) -> None:
+        """Index a company's GL history, chart of accounts and policies for retrieval.
+
+        Re-running is cheap: unchanged lines are skipped and embeddings come from the cache in
+        <data_dir>/cache. The embedded store (the default) is single-process: stop `copilot serve`
+        first, or use a Qdrant server (COPILOT_QDRANT_URL).
+
+        Example: copilot ingest --company demo --policies policies/
+        """
+        from copilot.formats.company_dir import read_company_dir
+        from copilot.index.embeddings import build_embedder
+        from copilot.index.ingest import Ingestor
+        from copilot.index.store import build_vector_store
+        from copilot.settings import get_settings
+
+        settings = get_settings()
+        root = settings.data_dir / "companies" / company
+        if not root.is_dir():
+            raise NotFound(f"no company directory at {root} (run `copilot demo init` or put readByQuery "
+                           "pages under intacct/<OBJECT>/)")
+        if policies is None and settings.policies_dir.is_dir() and any(settings.policies_dir.rglob("*.md")):
+            policies = settings.policies_dir
+        typer.echo(f"reading {root} ...", err=True)
+        data = read_company_dir(root, company)
+        typer.echo(f"{len(data.postings):,} postings, {len(data.company.accounts):,} accounts, "
+                   f"{len(data.company.entities):,} entities", err=True)
+        embedder = build_embedder(settings, progress=progress)
+        store = build_vector_store(settings)
+        try:
+            report = Ingestor(store, embedder, progress=progress).ingest_company(
+                company, data.company, data.postings, policies, prune=prune)
+        finally:
+            store.close()
+            close = getattr(embedder, "close", None)
+            if close:
+                close()
+        typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.summary())
