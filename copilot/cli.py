@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "copilot.engine.commands",
     "copilot.evaluation.commands",
     "copilot.formats.commands",
+    "copilot.index.commands",
     "copilot.review.commands",
 ]
 
