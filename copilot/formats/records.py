@@ -11,12 +11,12 @@ from typing import Any, Mapping
 
 from pydantic import ValidationError
 
-from copilot.domain.dimensions import DimensionValue, canonical_dimension, intacct_field
-from copilot.domain.entries import Posting
+from copilot.domain.dimensions import DimensionValue, canonical_dimension
 from copilot.domain.master import Account, Customer, Employee, Entity, Project, Vendor
 from copilot.formats.common import (Row, fail, first, format_date, from_validation, normalize_row,
-                                    parse_amount, parse_bool, parse_date, parse_tr_type, required,
-                                    side_and_amount)
+                                    parse_amount, parse_bool, parse_date, required)
+# GLDETAIL lives in its own module (it is the hot path); its functions are part of this API.
+from copilot.formats.gldetail import posting_from_row, posting_to_row, row_to_posting  # noqa: F401
 
 # GLACCOUNT REQUIRE* flags -> dimension keys. REQUIREGLDIM<NAME> (custom dims) is handled by prefix.
 REQUIRE_FLAGS: dict[str, str] = {
@@ -36,12 +36,6 @@ DIMENSION_OBJECTS: dict[str, tuple[str, str]] = {
 }
 OBJECT_FOR_DIMENSION = {canonical_dimension(obj): obj for obj in DIMENSION_OBJECTS}
 
-# GLDETAIL fields read as dimensions. The read form (…ID) comes first; the create form
-# (DEPARTMENT / LOCATION) and the CSV form are accepted too, per FORMATS.md.
-POSTING_DIM_FIELDS: tuple[str, ...] = (
-    "DEPARTMENTID", "LOCATIONID", "PROJECTID", "CLASSID", "CUSTOMERID", "VENDORID", "EMPLOYEEID",
-    "ITEMID", "TASKID", "DEPARTMENT", "LOCATION", "DEPT_ID", "LOCATION_ID",
-)
 
 
 def _status(row: Row) -> str:
@@ -248,102 +242,4 @@ def entity_to_row(entity: Entity) -> Row:
                 "COUNTRY": entity.country}
     if entity.parent:
         row["PARENTID"] = entity.parent
-    return row
-
-
-# --- GLDETAIL ----------------------------------------------------------------------------------
-
-_DIM_FIELD_RANK = {f: (canonical_dimension(f), i) for i, f in enumerate(POSTING_DIM_FIELDS)}
-
-
-def _posting_dims(r: Row, used: set[str]) -> dict[str, str]:
-    """One pass over the row (this runs once per GLDETAIL line). When two spellings of one
-    dimension disagree, the read form (…ID) wins and the other is kept in extra."""
-    dims: dict[str, str] = {}
-    winner: dict[str, tuple[int, str]] = {}
-    for field, value in r.items():
-        hit = _DIM_FIELD_RANK.get(field)
-        if hit is None:
-            # GLDIM<NAME> is a custom dimension; a *_NAME companion is a display name, not a code.
-            if field.startswith("GLDIM") and len(field) > 5 and not field.endswith("_NAME"):
-                used.add(field)
-                if value.strip():
-                    dims[field[5:].lower()] = value.strip()
-            continue
-        used.add(field)
-        value = value.strip()
-        if not value:
-            continue
-        key, rank = hit
-        if key not in dims:
-            dims[key], winner[key] = value, (rank, field)
-        elif dims[key] != value:
-            if rank < winner[key][0]:
-                used.discard(winner[key][1])
-                dims[key], winner[key] = value, (rank, field)
-            else:
-                used.discard(field)
-    return dims
-
-
-def row_to_posting(row: Mapping[str, Any], default_entity: str | None = None) -> Posting:
-    return posting_from_row(normalize_row(row), default_entity)
-
-
-def posting_from_row(r: Row, default_entity: str | None = None) -> Posting:
-    """row_to_posting for a row already normalized (upper-case keys, str values), e.g. from XML."""
-    used = {"RECORDNO", "BATCH_NO", "BATCH_TITLE", "ACCOUNTNO", "TR_TYPE", "TRX_AMOUNT",
-            "DESCRIPTION", "CURRENCY", "DOCUMENT", "MEGAENTITYID", "ENTRY_DATE", "COPILOT_SOURCE"}
-    date_field = "ENTRY_DATE" if r.get("ENTRY_DATE", "").strip() else "BATCH_DATE"
-    entry_date = parse_date(r.get(date_field), field=date_field, required=True)
-    if date_field == "BATCH_DATE" or r.get("BATCH_DATE", "") == r["ENTRY_DATE"] or \
-            parse_date(r.get("BATCH_DATE"), field="BATCH_DATE") in (None, entry_date):
-        used.add("BATCH_DATE")
-    amount_field = "TRX_AMOUNT" if r.get("TRX_AMOUNT", "").strip() else "AMOUNT"
-    raw_amount = parse_amount(r.get(amount_field), field=amount_field)
-    if amount_field == "AMOUNT" or r.get("AMOUNT", "") == r["TRX_AMOUNT"] or \
-            parse_amount(r.get("AMOUNT"), field="AMOUNT", required=False) in (None, raw_amount):
-        used.add("AMOUNT")  # AMOUNT differing from TRX_AMOUNT is the base amount: kept in extra
-    tr_type, amount = side_and_amount(parse_tr_type(r.get("TR_TYPE")), raw_amount)
-    batch_no = r.get("BATCH_NO", "").strip()
-    if not batch_no and r.get("BATCHKEY", "").strip():
-        batch_no = r["BATCHKEY"].strip()
-        used.add("BATCHKEY")
-    journal_field = "SYMBOL" if r.get("SYMBOL", "").strip() else "JOURNAL"
-    used.add(journal_field)
-    entity = r.get("MEGAENTITYID", "").strip() or default_entity
-    if not entity:
-        raise fail("no entity: MEGAENTITYID is empty and no default entity was given",
-                   field="MEGAENTITYID")
-    dims = _posting_dims(r, used)
-    record_no, account_no = required(r, "RECORDNO"), required(r, "ACCOUNTNO")
-    # Validated construction measured faster than model_construct (pydantic-core is compiled).
-    return _build(Posting, dict(
-        record_no=record_no, entity=entity, entry_date=entry_date, batch_no=batch_no or None,
-        batch_title=r.get("BATCH_TITLE", ""), account_no=account_no, tr_type=tr_type,
-        amount=amount, memo=r.get("DESCRIPTION", ""), dims=dims,
-        currency=r.get("CURRENCY") or None, document=r.get("DOCUMENT") or None,
-        journal=r.get(journal_field, "").strip() or "GJ",
-        source=r.get("COPILOT_SOURCE") or "history", extra=_extra(r, used)))
-
-
-def posting_to_row(posting: Posting) -> Row:
-    """GLDETAIL read form: DEPARTMENTID/LOCATIONID, SYMBOL, ENTRY_DATE + BATCH_DATE, TRX_AMOUNT + AMOUNT."""
-    day = format_date(posting.entry_date)
-    amount = str(posting.amount)
-    row: Row = {
-        "RECORDNO": posting.record_no, "BATCH_NO": posting.batch_no or "", "BATCH_DATE": day,
-        "ENTRY_DATE": day, "BATCH_TITLE": posting.batch_title, "SYMBOL": posting.journal,
-        "ACCOUNTNO": posting.account_no, "TR_TYPE": str(posting.tr_type), "TRX_AMOUNT": amount,
-        "AMOUNT": amount, "DESCRIPTION": posting.memo, "MEGAENTITYID": posting.entity,
-    }
-    if posting.currency:
-        row["CURRENCY"] = posting.currency
-    if posting.document:
-        row["DOCUMENT"] = posting.document
-    for key, code in posting.dims.items():
-        row[intacct_field(key, read_form=True)] = code
-    if posting.source != "history":
-        row["COPILOT_SOURCE"] = posting.source
-    row.update({k: str(v) for k, v in posting.extra.items()})
     return row
