@@ -183,3 +183,11 @@ def test_gldetail_read_throughput(tmp_path):
     assert len(data.postings) == n
     print(f"\nGLDETAIL read: {n / wall:,.0f} lines/s wall, {n / cpu:,.0f} lines/s CPU")
     assert n / cpu > 5_000
+
+
+def test_custom_dimension_without_postings_is_found(tmp_path):
+    company = make_company()
+    company.dimensions["region"] = {"EMEA": DimensionValue(dimension="region", code="EMEA", name="Europe")}
+    write_company_dir(tmp_path, company, [])
+    data = read_company_dir(tmp_path, "acme")
+    assert data.company.dimensions["region"]["EMEA"].name == "Europe" and data.other_objects == []

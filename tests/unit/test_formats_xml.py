@@ -217,3 +217,11 @@ def test_write_readbyquery_page_parses_back():
     (result,) = ix.parse_response(body).results
     assert (result.count, result.totalcount, result.numremaining, result.result_id) == (2, 5, 3, "r1")
     assert result.rows == rows
+
+
+def test_iso_8859_1_request_carries_any_text():
+    e = entry(batch_title="Café € 日本")
+    body = ix.build_request([ix.create_glbatch(e)], sender_id="s", sender_password="p", session_id="x",
+                            control_id="c")
+    assert body.startswith(b'<?xml version="1.0" encoding="iso-8859-1"?>\n') and "Caf\xe9".encode("latin-1") in body
+    assert ix.parse_glbatch_xml(body)[0].batch_title == "Café € 日本"
