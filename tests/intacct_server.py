@@ -45,6 +45,7 @@ class RunningServer:
 def _handler_for(sim: IntacctSimulator) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as two writes: no 40 ms delayed-ACK stalls
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
@@ -84,6 +85,22 @@ def running_server(sim: IntacctSimulator | None = None, port: int = 0) -> Iterat
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
+
+
+def settings_for(server: RunningServer, data_dir, **overrides):
+    """Settings pointing the connector at ``server`` with fast retries (tests must stay quick)."""
+    from copilot.settings import Settings
+
+    c = server.creds
+    values = dict(
+        data_dir=data_dir, intacct_sender_id=c.sender_id, intacct_sender_password=c.sender_password,
+        intacct_user_id=c.user_id, intacct_company_id=c.company_id, intacct_user_password=c.user_password,
+        intacct_endpoint=server.xml_endpoint, intacct_rest_base_url=server.rest_base,
+        intacct_client_id=c.client_id, intacct_client_secret=c.client_secret,
+        intacct_max_attempts=4, intacct_backoff_initial_s=0.001, intacct_backoff_max_s=0.01,
+        intacct_timeout_s=2.0, intacct_page_size=50, embedding_backend="hashing", vector_backend="memory")
+    values.update(overrides)
+    return Settings(**values)
 
 
 @pytest.fixture

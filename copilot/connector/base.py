@@ -17,7 +17,7 @@ from copilot.errors import InputError
 
 # The objects a sync pulls, master data first so history can be checked against it.
 MASTER_OBJECTS: tuple[str, ...] = (
-    "GLACCOUNT", "DEPARTMENT", "LOCATION", "PROJECT", "CLASS", "VENDOR", "CUSTOMER", "EMPLOYEE",
+    "LOCATIONENTITY", "GLACCOUNT", "DEPARTMENT", "LOCATION", "PROJECT", "CLASS", "VENDOR", "CUSTOMER", "EMPLOYEE",
 )
 HISTORY_OBJECTS: tuple[str, ...] = ("GLDETAIL", "APBILL")
 SYNC_OBJECTS: tuple[str, ...] = (*MASTER_OBJECTS, *HISTORY_OBJECTS)
@@ -73,6 +73,11 @@ class Page:
 
 class ResumeExpired(Exception):
     """The saved cursor is no longer valid (Intacct drops resultIds after a while): re-query."""
+
+
+class PageLost(ResumeExpired):
+    """The row counts of consecutive pages do not add up: a page was consumed but never received
+    (a readMore answered with a 5xx or cut off after Intacct had moved its cursor). Re-query."""
 
 
 @runtime_checkable

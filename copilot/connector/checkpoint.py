@@ -33,12 +33,14 @@ class ObjectState:
     cursor: str | None = None
     pages_staged: int = 0
     rows_staged: int = 0
+    rows_seen: int = 0  # rows received from this query so far (before de-duplication)
+    rows_seen_total: int = 0  # rows the query said it had (first page's count + numremaining)
     run_max_recordno: int | None = None
     run_max_modified: str | None = None
 
     def start_run(self, run_filter: dict[str, Any]) -> None:
         self.status, self.run_filter, self.cursor = "running", run_filter, None
-        self.pages_staged = self.rows_staged = 0
+        self.pages_staged = self.rows_staged = self.rows_seen = self.rows_seen_total = 0
         self.run_max_recordno = self.run_max_modified = None
 
     def note_rows(self, rows: list[dict[str, str]]) -> None:
@@ -59,6 +61,7 @@ class ObjectState:
         self.rows_total += rows_committed
         self.status, self.completed_at = "done", datetime.now().isoformat(timespec="seconds")
         self.run_filter, self.cursor, self.pages_staged, self.rows_staged = None, None, 0, 0
+        self.rows_seen = self.rows_seen_total = 0
         self.run_max_recordno = self.run_max_modified = None
 
 

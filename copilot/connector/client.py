@@ -21,12 +21,12 @@ from urllib.parse import urlparse
 import httpx
 
 from copilot.connector.annotate import prepare_entry
-from copilot.connector.base import Page, ReadFilter, ResumeExpired, check_object, check_page_size
+from copilot.connector.base import Page, PageLost, ReadFilter, ResumeExpired, check_object, check_page_size
 from copilot.connector.credentials import XmlCredentials
 from copilot.connector.errors import DuplicateRequest
 from copilot.connector.transport import REDACT, TransientError, Transport, log
 from copilot.domain.entries import JournalEntry, Posting
-from copilot.errors import ConfigurationError, ParseError, UpstreamError
+from copilot.errors import ConfigurationError, NotFound, ParseError, UpstreamError
 from copilot.formats import intacct_xml as ix
 from copilot.formats.intacct_errors import (IntacctAuthError, IntacctBusinessError, IntacctControlError,
                                             IntacctError, error_for_http)
@@ -93,6 +93,7 @@ class XmlConnector:
             # A cut-off or garbled answer: for a read, asking again is harmless; for a write the
             # uniqueid control id makes a repeat safe.
             raise TransientError(f"Intacct {what}: malformed XML response ({exc.message})", ambiguous=True) from None
+        parsed.raw = resp.content  # type: ignore[attr-defined]  # for readers that need the full tree
         return parsed
 
     def _check_endpoint(self, endpoint: str) -> str:
@@ -172,8 +173,10 @@ class XmlConnector:
                 raise _scrub(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _one(self, fn, *, what: str, write: bool = False) -> ix.Result:
+    def _one(self, fn, *, what: str, write: bool = False, raw: list | None = None) -> ix.Result:
         parsed = self._execute([fn], what=what, write=write)
+        if raw is not None:
+            raw.append(parsed.raw)  # type: ignore[attr-defined]
         if not parsed.results:
             raise UpstreamError(f"Intacct {what}: the response has no result")
         result = parsed.results[0]
@@ -196,9 +199,15 @@ class XmlConnector:
             query = flt.xml_query(obj) if flt else ""
             result = self._one(ix.read_by_query(obj, query, fields, self.page_size, controlid=_control_id("query")),
                                what=f"readByQuery {obj}")
+        expected: int | None = None  # rows still to come, as the previous page said
         while True:
             remaining = result.numremaining or 0
             cursor = result.result_id or None
+            if expected is not None and len(result.rows) + remaining != expected:
+                # Intacct keeps the readMore position on its side, so a retried readMore after a lost
+                # answer returns the page after the lost one. Only the counts show it.
+                raise PageLost(f"Intacct readMore {obj}: expected {expected} more rows, got "
+                               f"{len(result.rows)} with {remaining} remaining; a page was lost")
             if remaining and not cursor:
                 raise UpstreamError(f"Intacct readByQuery {obj}: {remaining} rows remain but no resultId was given")
             total = result.totalcount if result.totalcount is not None else len(result.rows) + remaining
@@ -206,6 +215,7 @@ class XmlConnector:
                        totalcount=total)
             if not remaining:
                 return
+            expected = remaining
             result = self._one(ix.read_more(cursor, controlid=_control_id("readmore")), what=f"readMore {obj}")
 
     def read_objects(self, obj: str, since: datetime | None = None) -> Iterator[dict[str, str]]:
@@ -241,3 +251,13 @@ class XmlConnector:
         result = self._one(ix.update_glbatch(str(key), prepared, controlid=_control_id("update")),
                            what="update GLBATCH", write=True)
         return self._record_no(result, "update GLBATCH") if (result.rows or result.keys) else str(key)
+
+    def get_journal_entry(self, key: str) -> JournalEntry:
+        """Read a GLBATCH with its lines (``read`` by RECORDNO), e.g. when a webhook carries only the key."""
+        raw: list[bytes] = []
+        result = self._one(ix.read("GLBATCH", [str(key)], "*", controlid=_control_id("read")),
+                           what="read GLBATCH", raw=raw)
+        if not result.rows:
+            raise NotFound(f"Intacct has no GLBATCH with RECORDNO {key}")
+        entries = ix.parse_glbatch_xml(raw[0], source=f"GLBATCH {key}")
+        return entries[0]

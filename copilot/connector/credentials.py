@@ -85,7 +85,9 @@ def _env(*names: str) -> str | None:
     return None
 
 
-def _secret(value: SecretStr | None, *env: str) -> SecretStr | None:
+def _secret(value: SecretStr | str | None, *env: str) -> SecretStr | None:
+    if isinstance(value, str):  # a Settings built without validation (model_copy) holds plain str
+        value = SecretStr(value)
     if value is not None and value.get_secret_value():
         return value
     raw = _env(*env)

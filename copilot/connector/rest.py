@@ -244,6 +244,13 @@ class RestConnector:
         prepared = prepare_entry(entry, draft=draft, **self._note)
         payload = journal_entry_to_rest(prepared)
         payload["state"] = "draft" if draft else "posted"
+        if self._note["target"] == "custom_field":
+            # journal_entry_to_rest drops line extras; a custom field travels as a top-level line key
+            # (UNVERIFIED: the REST name of a GLENTRY custom field).
+            name = self._note["field"]
+            for line, out in zip(prepared.lines, payload["lines"]):
+                if name in line.extra:
+                    out[name] = line.extra[name]
         return payload
 
     def create_journal_entry(self, entry: JournalEntry, draft: bool = True) -> str:

@@ -153,6 +153,8 @@ def _bill(r):
 
 _AUDIT = ("key", "id", "name", "status", "audit.modifiedDateTime")
 OBJECTS: dict[str, RestObject] = {
+    "LOCATIONENTITY": RestObject("company-config/entity", (*_AUDIT, "currency", "parent.id"),
+                                 _named("LOCATIONID", "NAME", ("CURRENCY", "currency"), ("PARENTID", "parent.id"))),
     "GLACCOUNT": RestObject("general-ledger/account", (*_AUDIT, "accountType", "normalBalance", "category",
                             "requireDimensions.department", "requireDimensions.location",
                             "requireDimensions.project"), _account),

@@ -62,7 +62,8 @@ def _master() -> dict[str, list[dict[str, str]]]:
                  "WHENMODIFIED": MODIFIED}]
     employee = [{"RECORDNO": "1", "EMPLOYEEID": "E100", "PERSONALINFO.CONTACTNAME": "Jane Doe",
                  "DEPARTMENTID": "SALES", "LOCATIONID": "100", "STATUS": "active", "WHENMODIFIED": MODIFIED}]
-    return {"GLACCOUNT": glaccount, "DEPARTMENT": department, "LOCATION": location, "PROJECT": project,
+    # A single-entity company: the entity object exists but has no rows.
+    return {"LOCATIONENTITY": [], "GLACCOUNT": glaccount, "DEPARTMENT": department, "LOCATION": location, "PROJECT": project,
             "CLASS": klass, "VENDOR": vendor, "CUSTOMER": customer, "EMPLOYEE": employee}
 
 

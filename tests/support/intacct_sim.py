@@ -31,7 +31,7 @@ class SimCredentials:
 
 @dataclass
 class Fault:
-    kind: str  # http429 | gw0010 | 5xx | 5xx_after | malformed | slow
+    kind: str  # http429 | gw0010 | 5xx | 5xx_after | malformed | slow | pass (no fault)
     api: str | None = None  # xml | rest | None (any)
     seconds: float = 0.0
 
@@ -86,10 +86,17 @@ class IntacctSimulator:
         self.refresh_tokens: set[str] = set()
         self.token_ttl_s = 3600.0
         self._next_batch = 501
+        # Modes: whole-server conditions rather than one-off faults.
+        self.company_expired = False  # control failure PL04000055 for every request
+        self.sender_not_authorized = False  # authentication failure naming the sender and company ids
+        self.reject_sessions = False  # every session id is refused (a session that expires at once)
 
     # ---- test controls -------------------------------------------------------------------------
-    def inject(self, kind: str, times: int = 1, *, api: str | None = None, seconds: float = 0.0) -> None:
+    def inject(self, kind: str, times: int = 1, *, api: str | None = None, seconds: float = 0.0,
+               skip: int = 0) -> None:
+        """Queue ``times`` faults of ``kind``, after letting ``skip`` requests through untouched."""
         with self.lock:
+            self.faults.extend(Fault("pass", api) for _ in range(skip))
             self.faults.extend(Fault(kind, api, seconds) for _ in range(times))
 
     def expire_sessions(self) -> None:
@@ -121,7 +128,8 @@ class IntacctSimulator:
     def take_fault(self, api: str) -> Fault | None:
         with self.lock:
             if self.faults and self.faults[0].api in (None, api):
-                return self.faults.popleft()
+                fault = self.faults.popleft()
+                return None if fault.kind == "pass" else fault
         return None
 
     def handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:

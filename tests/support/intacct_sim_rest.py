@@ -98,6 +98,7 @@ def _bill(r):
 
 
 OBJECTS = {  # REST object name -> (XML object, converter)
+    "company-config/entity": ("LOCATIONENTITY", _simple("LOCATIONID", "NAME")),
     "general-ledger/account": ("GLACCOUNT", _account),
     "company-config/department": ("DEPARTMENT", _simple("DEPARTMENTID", "TITLE")),
     "company-config/location": ("LOCATION", _simple("LOCATIONID", "NAME")),

@@ -131,6 +131,8 @@ def _process(sim: IntacctSimulator, call: Call, body: bytes) -> tuple[int, dict[
                                          "senderid, password, controlid (1-256 chars) and dtdversion 3.0.")
     if sender != sim.creds.sender_id or sender_pw != sim.creds.sender_password:
         return 200, XML, control_failure("XL03000006", "Incorrect Intacct XML Partner ID or password.", "", "")
+    if sim.company_expired:  # PHP-SDK OnlineResponseTest fixture
+        return 200, XML, control_failure("PL04000055", "This company is a demo company and has expired.", "", "")
     operation = _child(req, "operation")
     content = _child(operation, "content") if operation is not None else None
     functions = [f for f in (content if content is not None else []) if isinstance(f.tag, str)]
@@ -174,9 +176,18 @@ def _authenticate(sim: IntacctSimulator, call: Call, auth: etree._Element | None
     elif session_id:
         call.auth = "session"
         with sim.lock:
-            ok = session_id in sim.sessions
+            ok = session_id in sim.sessions and not sim.reject_sessions
             entity = sim.sessions.get(session_id, "")
         userid, companyid = creds.user_id, creds.company_id
+    if ok and sim.sender_not_authorized:  # developer.intacct.com/support/faq shape
+        _sub(block, "status", "failure")
+        _sub(block, "userid", userid)
+        _sub(block, "companyid", companyid)
+        _errormessage(op, [("XL03000006", "Invalid Web Services Authorization",
+                            f"The sender ID '{creds.sender_id}' is not authorized to make Web Services requests "
+                            f"to company ID '{creds.company_id}'.",
+                            "Contact the company administrator to grant Web Services authorization to this sender ID.")])
+        return None
     _sub(block, "status", "success" if ok else "failure")
     _sub(block, "userid", userid)
     _sub(block, "companyid", companyid)
@@ -205,7 +216,7 @@ def _run_function(sim: IntacctSimulator, fn: etree._Element, fn_id: str, op: etr
     body = next((c for c in fn if isinstance(c.tag, str)), None)
     name = body.tag if body is not None else ""
     handlers = {"getAPISession": _get_api_session, "readByQuery": _read_by_query, "readMore": _read_more,
-                "create": _create, "update": _update}
+                "create": _create, "update": _update, "read": _read}
     handler = handlers.get(name)
     if handler is None:
         res = _result(op, "failure", name, fn_id)
@@ -352,3 +363,25 @@ def _update(sim, body, fn_id, op, entity) -> None:
     except ValidationFailure as exc:
         return _business_failure(op, "update", fn_id, exc.problems, "update")
     _objkey(op, "update", fn_id, sim.store_batch(merged, clean, record_no))
+
+
+def _read(sim, body, fn_id, op, entity) -> None:
+    """``read`` of GLBATCH by RECORDNO: the header plus ENTRIES/glentry (the read form)."""
+    obj = _text(body, "object").upper()
+    if obj != "GLBATCH":
+        return _failure(op, "read", fn_id, "BL01001973", f"read of {obj} is not in the test server subset")
+    keys = [k.strip() for k in _text(body, "keys").split(",") if k.strip()]
+    res = _result(op, "success", "read", fn_id)
+    found = [sim.batches[k] for k in keys if k in sim.batches]
+    data = _sub(res, "data", listtype="GLBATCH", count=str(len(found)))
+    for batch in found:
+        el = _sub(data, "GLBATCH")
+        for key, value in batch.items():
+            if key != "ENTRIES":
+                _sub(el, key, value)
+        entries = _sub(el, "ENTRIES")
+        for n, line in enumerate(batch["ENTRIES"], start=1):
+            gl = _sub(entries, "glentry")
+            _sub(gl, "LINE_NO", str(n))
+            for key, value in line.items():
+                _sub(gl, {"DEPARTMENT": "DEPARTMENTID", "LOCATION": "LOCATIONID"}.get(key, key), value)
