@@ -2,8 +2,8 @@
 
 Layout: ``<root>/intacct/<OBJECT>/page-0001.xml``, ``page-0002.xml``... chained like readMore (the
 first pages carry a resultId and numremaining, the last has numremaining="0"). Reading streams with
-lxml iterparse and clears elements as it goes, so a company with a million GLDETAIL lines reads in
-constant memory. Absent objects are empty; unknown fields are kept as ``extra``; a malformed page
+lxml iterparse and clears elements as it goes: ``iter_object_rows`` / ``iter_postings`` run in
+constant memory however many GLDETAIL lines there are. Absent objects are empty; unknown fields are kept as ``extra``; a malformed page
 raises ParseError naming the file, the line and the field.
 """
 
@@ -160,6 +160,15 @@ def iter_object_rows(root: Path | str, object_name: str) -> Iterator[dict[str, s
     """Every row of one object as a flat dict (upper-case, dotted keys); empty when absent."""
     for _source, _line, row in iter_located_rows(root, object_name):
         yield row
+
+
+def iter_postings(root: Path | str, default_entity: str) -> Iterator[Posting]:
+    """GLDETAIL as Postings, streamed (for indexing a history too big to hold as a list)."""
+    for source, line, row in iter_located_rows(root, "GLDETAIL"):
+        try:
+            yield records.posting_from_row(row, default_entity)
+        except ParseError as exc:
+            raise at(exc, line=line, source=source) from None
 
 
 def _convert(root: Path, object_name: str, convert: Callable, counts: dict[str, int],

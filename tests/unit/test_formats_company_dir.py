@@ -191,3 +191,11 @@ def test_custom_dimension_without_postings_is_found(tmp_path):
     write_company_dir(tmp_path, company, [])
     data = read_company_dir(tmp_path, "acme")
     assert data.company.dimensions["region"]["EMEA"].name == "Europe" and data.other_objects == []
+
+
+def test_iter_postings_streams_the_same_postings(tmp_path):
+    from copilot.formats.company_dir import iter_postings
+
+    postings = make_postings(1200)
+    write_company_dir(tmp_path, make_company(), postings, page_size=500)
+    assert list(iter_postings(tmp_path, "US1")) == postings
