@@ -47,19 +47,22 @@ def validation_service(request: Request) -> ValidationService:
 
 
 def engine_suggester(state, company: str):
-    """The engine's suggest() for ``company``, or None when it has no trained model (findings still work)."""
-    from copilot.errors import CopilotError
-
-    svc = getattr(state, "suggestions", None)
-    if svc is None:
-        from copilot.engine.service import SuggestionService
-
-        state.suggestions = svc = SuggestionService(state.settings)
+    """The engine's suggest() for ``company`` (built on the first coding finding), or None when the
+    company has no trained model: findings still carry their evidence, just no corrections."""
     try:
-        svc.engine(company)
-    except CopilotError:
+        from copilot.engine.service import SuggestionService, model_path
+    except ImportError:
         return None
-    return lambda req: svc.suggest(company, req)
+    if not model_path(state.settings, company).exists():
+        return None
+
+    def suggest(request):
+        svc = getattr(state, "suggestions", None)
+        if svc is None:
+            state.suggestions = svc = SuggestionService(state.settings)
+        return svc.suggest(company, request)
+
+    return suggest
 
 
 def parse_body(body: bytes, content_type: str, *, default_date: date) -> list[JournalEntry]:

@@ -16,8 +16,9 @@ from pathlib import Path
 from copilot.domain import Company
 from copilot.errors import NotFound
 from copilot.settings import Settings
-from copilot.validate.policy import CloseCalendar, RulesPolicy, load_policies
+from copilot.validate.policy import CloseCalendar, RulesPolicy, ScoringPolicy, load_policies
 from copilot.validate.profile import HistoryProfile
+from copilot.validate.scoring import LineScorer
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +44,17 @@ def _fingerprint(root: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def load_company(settings: Settings, name: str) -> CompanyContext:
+def load_company(settings: Settings, name: str, scoring: ScoringPolicy | None = None) -> CompanyContext:
+    """Master data plus a calibrated HistoryProfile (from the disk cache when the pages are unchanged)."""
+    scoring = scoring or ScoringPolicy()
     root = company_dir(settings, name)
     if not root.is_dir():
         raise NotFound(f"company {name!r} not found (no {root}); run `copilot demo init` or import one",
                        field="company")
     from copilot.formats.company_dir import read_company_dir
 
-    fingerprint = _fingerprint(root)
+    params = hashlib.sha1(scoring.model_dump_json().encode()).hexdigest()[:8]
+    fingerprint = f"{_fingerprint(root)}-{params}"
     cache = settings.data_dir / "cache" / "validate" / f"{name}-{fingerprint}.json.gz"
     data = read_company_dir(root, name)
     profile = None
@@ -61,8 +65,9 @@ def load_company(settings: Settings, name: str) -> CompanyContext:
             log.warning("rebuilding history profile for %s: %s", name, exc)
     if profile is None:
         profile = HistoryProfile.build(data.postings)
+        LineScorer(profile, scoring).fit_calibration(data.postings, in_history=True)
         try:
-            for old in cache.parent.glob(f"{name}-*.json.gz"):
+            for old in cache.parent.glob(f"{name}-" + "?" * 16 + "-" + "?" * 8 + ".json.gz"):
                 old.unlink(missing_ok=True)
             profile.save(cache)
         except OSError as exc:  # a read-only data dir still validates, it just rebuilds next time
@@ -80,12 +85,14 @@ class Contexts:
         self._lock = threading.Lock()
 
     def company(self, name: str) -> CompanyContext:
+        scoring = self.policies()[0].scoring
         with self._lock:
             cached = self._companies.get(name)
             root = company_dir(self.settings, name)
-            if cached is not None and root.is_dir() and cached.fingerprint == _fingerprint(root):
+            params = hashlib.sha1(scoring.model_dump_json().encode()).hexdigest()[:8]
+            if cached is not None and root.is_dir() and cached.fingerprint == f"{_fingerprint(root)}-{params}":
                 return cached
-            ctx = load_company(self.settings, name)
+            ctx = load_company(self.settings, name, scoring)
             self._companies[name] = ctx
             return ctx
 

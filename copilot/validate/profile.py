@@ -145,6 +145,7 @@ class HistoryProfile:
         # project -> account -> [gross, net] (Decimal): cost patterns and spend against budget
         self.project_amounts: dict[str, dict[str, list[Decimal]]] = defaultdict(dict)
         self._dists: dict[tuple[str, str | None], Distribution] = {}
+        self.calibration = None  # scoring.Calibration, fitted after build (copilot.validate.context)
 
     # --- building -----------------------------------------------------------------------------
 
@@ -168,10 +169,13 @@ class HistoryProfile:
 
     def add(self, p: Posting) -> None:
         """Count one more posting (amount statistics are left as built: they move slowly)."""
-        self._count(p)
-        self._dists.clear()
+        self._count(p, keep_sorted=True)
+        stale = [("account", None), *((k, None) for k in p.dims)]
+        stale += [(key, ctx) for key, ctx, _ in line_pairs(p.account_no, p.dims, p.entity)]
+        for key in stale:
+            self._dists.pop(key, None)
 
-    def _count(self, p: Posting) -> None:
+    def _count(self, p: Posting, *, keep_sorted: bool = False) -> None:
         self.n += 1
         d = p.entry_date
         if self.first_date is None or d < self.first_date:
@@ -193,7 +197,10 @@ class HistoryProfile:
             rec = DupRecord(d.toordinal(), int(p.amount * 100), p.tr_type, p.account_no, p.record_no,
                             p.batch_no or f"#{p.record_no}", doc, p.memo)
             if vendor:
-                self.vendor_lines[vendor].append(rec)
+                if keep_sorted:
+                    bisect.insort(self.vendor_lines[vendor], rec, key=lambda r: r.ordinal)
+                else:
+                    self.vendor_lines[vendor].append(rec)
                 self.vendor_of_record[p.record_no] = vendor
             if doc:
                 self.documents[doc].append(rec)
@@ -249,6 +256,7 @@ class HistoryProfile:
             "vendor_of_record": self.vendor_of_record,
             "project_amounts": {p: {a: [str(x) for x in pair] for a, pair in accts.items()}
                                 for p, accts in self.project_amounts.items()},
+            "calibration": self.calibration.to_dict() if self.calibration is not None else None,
         }
 
     @classmethod
@@ -272,6 +280,10 @@ class HistoryProfile:
         prof.vendor_of_record = dict(data["vendor_of_record"])
         for p, accts in data["project_amounts"].items():
             prof.project_amounts[p] = {a: [Decimal(x) for x in pair] for a, pair in accts.items()}
+        if data.get("calibration"):
+            from copilot.validate.scoring import Calibration
+
+            prof.calibration = Calibration.from_dict(data["calibration"])
         return prof
 
     def save(self, path: Path) -> None:

@@ -92,6 +92,30 @@ class Validator:
             findings, score = self.check_line(ln, ctx)
             yield p, findings, score
 
+    def validate_history(self, postings: Iterable[Posting], *, as_of: date | None = None,
+                         progress: Callable[[int], None] | None = None
+                         ) -> Iterator[tuple[Posting, list[Finding], LineScore | None]]:
+        """Every rule over postings already in the profile (leave-one-out), batch by batch.
+
+        Postings of one batch_no form an entry, so entry rules (balance, allocation split) run too; an
+        entry-level finding is reported on each of the entry's lines. Without ``as_of`` and without a
+        WHENCREATED stamp, a batch counts as posted on its own date (no creation date is known).
+        """
+        batches: dict[str, list[Posting]] = {}
+        for p in postings:
+            batches.setdefault(p.batch_no or f"#{p.record_no}", []).append(p)
+        ctx = self.context(as_of)
+        for e, group in enumerate(batches.values()):
+            lines = [posting_line(p, in_history=True, index=i, entry_index=e) for i, p in enumerate(group)]
+            ctx.as_of = as_of or max(ln.day for ln in lines)
+            entry_level = list(self._entry_findings(None, lines, ctx))
+            for p, ln in zip(group, lines):
+                score = self.score(ln)
+                own = [f for f in self._line_findings(ln, ctx, score)]
+                yield p, entry_level + own, score
+            if progress is not None:
+                progress(len(group))
+
     # --- internals ----------------------------------------------------------------------------
 
     def score(self, ln: LineView) -> LineScore | None:

@@ -105,9 +105,10 @@ def entry_lines(entry: JournalEntry, entry_index: int, company: Company | None) 
     return out
 
 
-def posting_line(p: Posting, *, in_history: bool, index: int | None = None) -> LineView:
+def posting_line(p: Posting, *, in_history: bool, index: int | None = None,
+                 entry_index: int | None = None) -> LineView:
     posted = parse_when(_extra(p.extra, "WHENCREATED", "CREATED", "POSTED_ON"))
-    return LineView(entry_index=None, line_index=index, entity=p.entity, day=p.entry_date,
+    return LineView(entry_index=entry_index, line_index=index, entity=p.entity, day=p.entry_date,
                     account_no=p.account_no, dims=dict(p.dims), amount=p.amount, tr_type=p.tr_type,
                     memo=p.memo, document=p.document or "", currency=p.currency, record_no=p.record_no,
                     batch=p.batch_no or f"#{p.record_no}", posted_on=posted, in_history=in_history)

@@ -22,9 +22,6 @@ from copilot.validate.policy import RuleConfig
 from copilot.validate.profile import DupRecord, normalize_document
 from copilot.validate.rules.base import LineView, RuleContext, line_rule
 
-_DIGITS = re.compile(r"\d+")
-
-
 def _natural(record_no: str) -> tuple:
     return tuple((0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", record_no) if t)
 
@@ -55,9 +52,15 @@ def _vendor_pool(ln: LineView, ctx: RuleContext, window: int) -> Iterator[DupRec
     vendor = ln.vendor
     if not vendor:
         return
+    seen: set[str] = set()
+    pools = [_candidates(ctx.session.vendor_lines.get(vendor, []), ln, window, sorted_by_date=False)]
     if ctx.profile is not None:
-        yield from _candidates(ctx.profile.vendor_lines.get(vendor, []), ln, window, sorted_by_date=True)
-    yield from _candidates(ctx.session.vendor_lines.get(vendor, []), ln, window, sorted_by_date=False)
+        pools.insert(0, _candidates(ctx.profile.vendor_lines.get(vendor, []), ln, window, sorted_by_date=True))
+    for pool in pools:
+        for rec in pool:
+            if rec.record_no not in seen:  # a streamed line may sit in history and in the session
+                seen.add(rec.record_no)
+                yield rec
 
 
 def _cite(recs: list[DupRecord]) -> list[dict]:

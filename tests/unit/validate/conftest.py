@@ -17,7 +17,8 @@ from decimal import Decimal
 import pytest
 
 from copilot.domain import Account, Company, DimensionValue, Entity, JournalEntry, JournalLine, Posting, Project, Vendor
-from copilot.validate.policy import CalendarRules, CloseCalendar, load_rules
+from copilot.validate.policy import CalendarRules, CloseCalendar, ScoringPolicy, load_rules
+from copilot.validate.scoring import LineScorer
 from copilot.validate.profile import HistoryProfile
 from copilot.settings import ROOT
 
@@ -120,7 +121,9 @@ def history() -> list[Posting]:
 
 @pytest.fixture(scope="session")
 def profile(history) -> HistoryProfile:
-    return HistoryProfile.build(history)
+    prof = HistoryProfile.build(history)
+    LineScorer(prof, ScoringPolicy()).fit_calibration(history)  # as copilot.validate.context does
+    return prof
 
 
 @pytest.fixture(scope="session")
