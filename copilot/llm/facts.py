@@ -145,9 +145,10 @@ def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidenc
             if e.kind == "policy" and _mentions_account(e.text, combo.account_no, company):
                 lines.append(reasoning.render("policy", ref=e.ref, excerpt=excerpt(e.text)))
         for e in evidence:
-            if e.kind == "account_match" and e.ref == combo.account_no:
+            if e.kind == "account_match" and e.ref == combo.account_no and e.score > 0:
                 title = excerpt(e.text, 80) or (company.accounts[e.ref].title if e.ref in company.accounts else "")
-                lines.append(reasoning.render("account_match", account=e.ref, title=title))
+                lines.append(reasoning.render("account_match", account=e.ref, title=title,
+                                              score=f"{Decimal(str(e.score)).quantize(Decimal('0.01'))}"))
         for e in evidence:
             if e.kind == "amount" and request.amount is not None and (
                     e.ref == combo.account_no or same_coding(e.ref, combo)):
@@ -183,6 +184,9 @@ def _posting_facts(combo: DimensionCombination, evidence: list[Evidence], reason
                    if e.data.get("similar_count") and e.data.get("neighbours")), None)
     if stated:
         return [reasoning.render("posting", count=stated[0], total=stated[1], pct=pct(*stated))]
+    if any(e.data.get("neighbours") for e in postings):
+        # The list is a sample of the neighbours, not all of them: counting it would understate the total.
+        return []
     lines = []
     if matching:
         lines.append(reasoning.render("posting", count=len(matching), total=len(postings),

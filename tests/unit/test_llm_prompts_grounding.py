@@ -123,7 +123,7 @@ def test_deterministic_reasoning_states_evidence_facts(explainer):
     assert set(ex.coding_reasons) == {TRAVEL.key, MEALS.key, TRAVEL_OPS.key}
     assert ex.coding_reasons[MEALS.key].startswith("1 of 16 similar postings (6%)")
     assert ex.narrative is None  # 1,180.00 is below the 10,000 materiality threshold
-    assert ex.prompt_version == "reasoning@1.1.0" and len(ex.prompt_hash) == 64
+    assert ex.prompt_version == "reasoning@1.2.0" and len(ex.prompt_hash) == 64
 
 
 def test_deterministic_narrative_for_material_line(explainer):
@@ -134,7 +134,7 @@ def test_deterministic_narrative_for_material_line(explainer):
                  '"Delta flight NYC-SFO client visit"', "coded to 6100 Travel", "37 of 41 prior bills",
                  "outside the usual range", "Confidence is 82%", "runner-up, 6200 Meals and Entertainment"):
         assert part in n, part
-    assert ex.prompt_version == "reasoning@1.1.0+narrative@1.1.0"
+    assert ex.prompt_version == "reasoning@1.2.0+narrative@1.1.0"
 
 
 def test_low_confidence_narrative_says_review_is_needed(explainer):
@@ -192,7 +192,7 @@ def test_every_evidence_kind_is_stated_and_grounded(explainer):
     reason = ex.coding_reasons[combo.key]
     assert "Dana Reyes logged 6.5 hours to project P-100 on 2024-03-01" in reason
     assert "approved this coding for a similar line on 2024-02-27 (review R-88)" in reason
-    assert "the memo matches the title of account 6300 'Software'" in reason
+    assert "the memo resembles the title of account 6300 'Software' (similarity 0.74)" in reason
     assert "project P-100 (Apollo rollout)" in ex.reasoning
     assert "below the review threshold of 60%" in ex.narrative
     allow = allowances(req, ranked, ev, co, materiality=Decimal("10000"), review_threshold=0.6)
