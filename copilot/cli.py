@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "copilot.engine.commands",
     "copilot.evaluation.commands",
     "copilot.formats.commands",
+    "copilot.ledger_import.commands",  # after formats: adds `company import-csv` to its group
     "copilot.index.commands",
     "copilot.review.commands",
 ]
