@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     "copilot.ledger_import.commands",  # after formats: adds `company import-csv` to its group
     "copilot.index.commands",
     "copilot.review.commands",
+    "copilot.validate.commands",
 ]
 
 

@@ -20,6 +20,8 @@ ROUTERS: list[str] = [
     "routes_review",
     "routes_audit",
     "routes_metrics",
+    "routes_validate",
+    "routes_webhooks",
 ]
 
 
