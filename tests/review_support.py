@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -153,23 +154,33 @@ class _As:
         return call
 
 
-@pytest.fixture
-def api(backend: str, tmp_path: Path) -> Iterator[Api]:
+@contextmanager
+def open_api(settings: Settings, *, app_state: dict[str, Any] | None = None, **context: Any) -> Iterator[Api]:
+    """The app over ``settings`` with one key per user in USERS; ``context`` goes to ReviewContext
+    (default: a learning hook that records what it is given, in ``api.learned``)."""
     from fastapi.testclient import TestClient
 
     from copilot.api.app import create_app
     from copilot.review.context import ReviewContext
 
-    settings = db_settings(backend, tmp_path, embedding_backend="hashing", vector_backend="memory")
     store = KeyStore(settings.api_keys_path)
     keys = {user: store.create(user, role, entities)[0] for user, (role, entities) in USERS.items()}
     learned: list = []
-    context = ReviewContext.from_settings(settings, on_learn=learned.append)
+    context.setdefault("on_learn", learned.append)
+    ctx = ReviewContext.from_settings(settings, **context)
     app = create_app(settings)
-    app.state.review_context = context
+    app.state.review_context = ctx
+    for name, value in (app_state or {}).items():
+        setattr(app.state, name, value)
     try:
         with TestClient(app) as client:
-            yield Api(client, keys, context, learned)
+            yield Api(client, keys, ctx, learned)
     finally:
-        context.db.drop_schema()
-        context.close()
+        ctx.db.drop_schema()
+        ctx.close()
+
+
+@pytest.fixture
+def api(backend: str, tmp_path: Path) -> Iterator[Api]:
+    with open_api(db_settings(backend, tmp_path, embedding_backend="hashing", vector_backend="memory")) as a:
+        yield a

@@ -58,6 +58,10 @@ class ReviewContext:
         return cls(settings, db, audit, reviews, search, monitor)
 
     def close(self) -> None:
+        """At shutdown: release the database and the process-wide components of these settings."""
+        from copilot import components
+
+        components.close_all(self.settings)
         self.db.dispose()
 
 

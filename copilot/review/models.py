@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field, computed_field
 from sqlalchemy import JSON, DDL, Date, DateTime, Float, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
-from copilot.domain import DimensionCombination, Posting, Suggestion, SuggestionRequest
+from copilot.domain import DimensionCombination, Suggestion, SuggestionRequest
 from copilot.review.db import Base
 
 GENESIS_HASH = "0" * 64
@@ -150,7 +150,10 @@ class ReviewItem(BaseModel):
 
 
 class LearnedCoding(BaseModel):
-    """What the learning hook receives when a human approves or corrects a coding."""
+    """What the learning hook receives when a human approves or corrects a coding.
+
+    The engine turns it into a correction posting (copilot.engine.learning.correction_posting).
+    """
 
     review_id: int
     action: Literal["approve", "edit"]
@@ -178,15 +181,3 @@ class LearnedCoding(BaseModel):
     @property
     def entry_date(self) -> date | None:
         return self.request.entry_date
-
-    def to_posting(self) -> Posting:
-        """The decision as a GL posting with ``source="correction"``, ready to upsert into the index."""
-        dims = {**self.request.known_dims, **self.final.dims}
-        if self.request.vendor and "vendor" not in dims:
-            dims["vendor"] = self.request.vendor
-        return Posting(record_no=f"review-{self.review_id}", entity=self.entity,
-                       entry_date=self.request.entry_date or self.decided_at.date(),
-                       account_no=self.final.account_no, tr_type=self.request.tr_type,
-                       amount=self.request.amount if self.request.amount is not None else Decimal("0"),
-                       memo=self.request.memo, dims=dims, document=self.request.document,
-                       source="correction")

@@ -243,6 +243,10 @@ class ReviewService:
     def _run_hook(self, name: str, hook: Callable[[Any], None], arg: Any) -> None:
         try:
             hook(arg)
-        except Exception:  # the decision is committed; a hook failure must not turn it into an error
+        except Exception as exc:  # the decision is committed; a hook failure must not turn it into an error
             self.hook_failures += 1
-            log.exception("review hook %s failed for review item %s", name, getattr(arg, "review_id", getattr(arg, "id", "?")))
+            item = getattr(arg, "review_id", getattr(arg, "id", "?"))
+            # One line for operators; the traceback only at debug level (never on a user's screen).
+            log.warning("review item %s is decided, but %s failed: %s", item, name,
+                        getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}")
+            log.debug("%s traceback", name, exc_info=True)

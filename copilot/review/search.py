@@ -136,20 +136,21 @@ class AuditSearch:
         self._embedder, self._store, self._settings = embedder, store, settings
         self._ready = False
 
+    # The process-wide embedder and store (copilot.components): one model in memory, one embedded store.
     @property
     def embedder(self) -> "Embedder":
         if self._embedder is None:
-            from copilot.index.embeddings import build_embedder
+            from copilot import components
 
-            self._embedder = build_embedder(self._settings)
+            self._embedder = components.embedder(self._settings)
         return self._embedder
 
     @property
     def store(self) -> "VectorStore":
         if self._store is None:
-            from copilot.index.store import build_vector_store
+            from copilot import components
 
-            self._store = build_vector_store(self._settings)
+            self._store = components.vector_store(self._settings)
         return self._store
 
     def _collection(self) -> str:
