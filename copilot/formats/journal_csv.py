@@ -22,7 +22,8 @@ from pydantic import ValidationError
 
 from copilot.domain.dimensions import STANDARD_DIMENSIONS, canonical_dimension
 from copilot.domain.entries import JournalEntry, JournalLine
-from copilot.formats.common import fail, from_validation, parse_amount, side_and_amount
+from copilot.errors import ParseError
+from copilot.formats.common import at, fail, from_validation, parse_amount, side_and_amount
 
 HEADER_COLUMNS = {"JOURNAL": "journal", "DATE": "date", "DESCRIPTION": "title", "REFERENCE_NO": "reference",
                   "REFERENCENO": "reference", "REVERSEDATE": "reverse", "REVERSE_DATE": "reverse",
@@ -61,6 +62,8 @@ def _open(source: str | os.PathLike | IO[str]) -> tuple[IO[str], str | None, boo
             except OSError as exc:
                 raise fail(f"cannot read CSV: {exc}", source=str(path)) from None
     if isinstance(source, str):
+        if "\n" not in source and "," not in source:
+            raise fail("no such CSV file", source=source)
         return io.StringIO(source.lstrip("\ufeff"), newline=""), None, True
     return source, getattr(source, "name", None), False
 
@@ -97,7 +100,7 @@ def _is_description_row(row: dict[str, str], fmt: str) -> bool:
         try:
             if row.get(col, "").strip() and parse_amount(row[col], field=col) is not None:
                 return False
-        except Exception:  # noqa: BLE001 - any failure here just means "not an amount"
+        except ParseError:  # not an amount: what a description row holds
             continue
     return True
 
@@ -159,8 +162,8 @@ def _line(row: dict[str, str], roles: dict[str, tuple[str, str]], n: int, source
     column = "DEBIT" if debit else "CREDIT"
     try:
         raw = parse_amount(debit or credit, field=column)
-    except Exception as exc:  # a ParseError without the line: add it
-        raise fail(getattr(exc, "reason", str(exc)), field=column, line=n, source=source) from None
+    except ParseError as exc:  # raised without the line: add it
+        raise at(exc, line=n, source=source) from None
     tr_type, amount = side_and_amount(1 if debit else -1, raw)
     line_no = values.get("line_no", "")
     if line_no and not line_no.isdigit():

@@ -30,9 +30,16 @@ def escape_attr(value: str) -> str:
     return _ILLEGAL.sub("", value).translate(_ATTR_ESCAPES)
 
 
+_CHECKED: set[str] = set()  # names already validated: writing checks every field of every row
+
+
 def check_name(name: str) -> str:
+    if name in _CHECKED:
+        return name
     if not _NAME.match(name) or name.lower().startswith("xml") or ".." in name or name.endswith("."):
         raise fail(f"not a usable XML element name: {name!r}", field=name)
+    if len(_CHECKED) < 10_000:
+        _CHECKED.add(name)
     return name
 
 

@@ -109,3 +109,9 @@ def test_not_a_journal_file_and_orphan_lines():
     assert (err.value.field, err.value.line) == ("JOURNAL", 2)
     with pytest.raises(ParseError):
         read_journal_csv("")
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ParseError) as err:
+        read_journal_csv(str(tmp_path / "nope.csv"))
+    assert "no such CSV file" in err.value.message
