@@ -173,6 +173,7 @@ def test_written_page_is_well_formed_with_hostile_text(tmp_path):
     assert read_company_dir(tmp_path, "acme").postings[0].memo == "ab ]]> & </gldetail> \"q\" 'é'"
 
 
+@pytest.mark.slow
 def test_gldetail_read_throughput(tmp_path):
     """Not timing-flaky: the bar (5,000 lines/s) is ~4x below what a loaded 2-core box measures."""
     n = 20_000
