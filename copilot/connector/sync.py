@@ -82,7 +82,7 @@ class SyncReport:
         for rep in self.objects.values():
             note = f"skipped: {rep.skipped}" if rep.skipped else \
                 f"{rep.rows:,} rows ({rep.mode}{', resumed' if rep.resumed else ''}{', re-queried' if rep.requeried else ''})"
-            lines.append(f"  {rep.name:10s} {note}")
+            lines.append(f"  {rep.name:14s} {note}")
         if self.ingest is not None and hasattr(self.ingest, "summary"):
             lines.append(self.ingest.summary())
         return "\n".join(lines)
@@ -118,7 +118,7 @@ class _Bar:
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-            self._progress = Progress(TextColumn("{task.description:12s}"), BarColumn(), MofNCompleteColumn(),
+            self._progress = Progress(TextColumn("{task.description:14s}"), BarColumn(), MofNCompleteColumn(),
                                       TimeElapsedColumn(), transient=False)
             self._progress.start()
 

@@ -152,3 +152,10 @@ def test_a_lost_write_answer_is_reported_not_repeated(rest, intacct_server):
         rest.create_journal_entry(entry())
     assert len(intacct_server.sim.batches) == 1  # written once; the client did not send it again
     assert len(intacct_server.sim.function_calls("POST /objects/general-ledger/journal-entry")) == 1
+
+
+def test_the_entity_travels_in_the_entity_header(rest, intacct_server):
+    list(rest.read_objects("CLASS"))
+    query = intacct_server.sim.calls[-1]
+    assert query.headers.get("x-ia-api-param-entity") == "US01"
+    assert query.headers.get("authorization", "").startswith("Bearer ")

@@ -237,3 +237,25 @@ def test_a_write_retried_after_a_rate_limit_succeeds(xml, intacct_server):
     intacct_server.sim.inject("http429", times=1)
     assert xml.create_journal_entry(entry()) in intacct_server.sim.batches
     assert len(intacct_server.sim.batches) == 1
+
+
+def test_concurrent_callers_stay_within_the_concurrency_limit(settings, intacct_server):
+    from concurrent.futures import ThreadPoolExecutor
+
+    conn = XmlConnector.from_settings(settings.model_copy(update={"intacct_max_concurrency": 2}))
+    list(conn.read_objects("DEPARTMENT"))
+    intacct_server.sim.delay_s = 0.05
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        counts = list(pool.map(lambda _: len(list(conn.read_objects("GLACCOUNT"))), range(6)))
+    assert counts == [9] * 6
+    assert intacct_server.sim.max_in_flight == 2
+    conn.close()
+
+
+def test_an_entity_session_is_requested_for_the_configured_entity(settings, intacct_server):
+    conn = XmlConnector.from_settings(settings.model_copy(update={"intacct_entity": "100"}))
+    list(conn.read_objects("GLACCOUNT"))
+    assert list(intacct_server.sim.sessions.values()) == ["100"]
+    login = intacct_server.sim.calls[0].body.decode("latin-1")
+    assert "<locationid>100</locationid></login>" in login and "<getAPISession><locationid>100" in login
+    conn.close()

@@ -48,6 +48,7 @@ class Call:
     auth: str = ""
     fault: str | None = None
     body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class ValidationFailure(Exception):
@@ -90,6 +91,9 @@ class IntacctSimulator:
         self.company_expired = False  # control failure PL04000055 for every request
         self.sender_not_authorized = False  # authentication failure naming the sender and company ids
         self.reject_sessions = False  # every session id is refused (a session that expires at once)
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests ever handled at once (concurrency limit checks)
+        self.delay_s = 0.0  # added to every request
 
     # ---- test controls -------------------------------------------------------------------------
     def inject(self, kind: str, times: int = 1, *, api: str | None = None, seconds: float = 0.0,
@@ -136,11 +140,20 @@ class IntacctSimulator:
         from tests.support import intacct_sim_rest, intacct_sim_xml
 
         route = path.split("?", 1)[0]
-        if route.endswith("/ia/xml/xmlgw.phtml") and method == "POST":
-            return intacct_sim_xml.handle(self, route, body)
-        if route.startswith("/ia/api/v1/"):
-            return intacct_sim_rest.handle(self, method, path, headers, body)
-        return 404, {"Content-Type": "text/plain"}, b"not found"
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay_s:
+                time.sleep(self.delay_s)
+            if route.endswith("/ia/xml/xmlgw.phtml") and method == "POST":
+                return intacct_sim_xml.handle(self, route, body)
+            if route.startswith("/ia/api/v1/"):
+                return intacct_sim_rest.handle(self, method, path, headers, body)
+            return 404, {"Content-Type": "text/plain"}, b"not found"
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
     # ---- shared business rules -----------------------------------------------------------------
     def rows_for(self, obj: str) -> list[dict[str, str]] | None:

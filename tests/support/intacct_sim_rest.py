@@ -134,7 +134,8 @@ def _ok(status: int, payload: Any) -> tuple[int, dict, bytes]:
 
 def handle(sim: IntacctSimulator, method: str, path: str, headers: dict[str, str], body: bytes):
     route = path.split("?", 1)[0][len(PREFIX):]
-    call = Call(api="rest", method=method, path=route, body=body, functions=[f"{method} {route}"])
+    call = Call(api="rest", method=method, path=route, body=body, functions=[f"{method} {route}"],
+                headers=dict(headers))
     with sim.lock:
         sim.calls.append(call)
     fault = sim.take_fault("rest")
