@@ -19,6 +19,7 @@ from copilot.domain.master import Company
 from copilot.domain.suggestions import Evidence, RankedCoding, SuggestionRequest
 from copilot.errors import UpstreamError
 from copilot.llm import facts as F
+from copilot.llm.grounding import allowances
 from copilot.llm.prompts import Prompt, PromptRegistry, combine
 from copilot.llm.rerank import build_messages, expand_ids, short_ids
 from copilot.llm.schemas import AnswerRejected, parse_answer
@@ -110,7 +111,7 @@ class Explainer:
         reasons = {c.combination.key: reasons.get(c.combination.key, det_reasons[c.combination.key])
                    for c in codings}
 
-        allow = F.allowances(request, codings, evidence, company, materiality=self.settings.materiality_threshold,
+        allow = allowances(request, codings, evidence, company, materiality=self.settings.materiality_threshold,
                              review_threshold=self.settings.review_confidence_threshold)
         checked = {"reasoning": reasoning, "narrative": narrative}
         checked.update({f"reason for {sid}": reasons[ids[sid]] for sid in answer.reasons})

@@ -1,14 +1,13 @@
-"""Facts stated from the evidence, and the set of figures any explanation may mention.
+"""Facts stated from the evidence: the deterministic reasoning and narrative.
 
-The deterministic reasoning and narrative are assembled here from the ``reasoning`` and
-``narrative`` templates. ``Allowances`` lists every code, amount, date and number that appears in
-the entry or the evidence; the grounding check holds both the templates and the LLM to it.
+Assembled from the ``reasoning`` and ``narrative`` templates and only from what the engine passed;
+``copilot.llm.grounding.allowances`` holds this text, and the LLM's, to the same set of figures.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -17,7 +16,6 @@ from copilot.domain.master import Company
 from copilot.domain.money import money
 from copilot.domain.suggestions import DimensionCombination, Evidence, RankedCoding, SuggestionRequest
 from copilot.domain.text import clean
-from copilot.llm.grounding import check_grounding
 from copilot.llm.prompts import Prompt
 
 COUNTERPARTY_DIMS = frozenset({"vendor", "customer", "employee"})
@@ -28,7 +26,7 @@ MEMO_CHARS = 300
 
 def pct(part: Any, whole: Any) -> int | None:
     """Whole-number percentage, rounded half up; None when it cannot be computed."""
-    p, w = _dec(part), _dec(whole)
+    p, w = as_decimal(part), as_decimal(whole)
     if p is None or w is None or w == 0:
         return None
     return int((p * 100 / w).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -39,7 +37,7 @@ def confidence_pct(confidence: float) -> int:
 
 
 def fmt_amount(value: Any) -> str:
-    d = _dec(value)
+    d = as_decimal(value)
     return f"{money(d):,.2f}" if d is not None else str(value)
 
 
@@ -48,7 +46,7 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
 
 
-def _dec(value: Any) -> Decimal | None:
+def as_decimal(value: Any) -> Decimal | None:
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -58,7 +56,7 @@ def _dec(value: Any) -> Decimal | None:
     return d if d.is_finite() else None
 
 
-def _date(value: Any) -> date | None:
+def as_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -72,7 +70,7 @@ def _date(value: Any) -> date | None:
     return None
 
 
-def _combo_key(value: Any) -> str | None:
+def combo_key_of(value: Any) -> str | None:
     if isinstance(value, DimensionCombination):
         return value.key
     if isinstance(value, dict):
@@ -134,7 +132,7 @@ def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidenc
                 lines += _vendor_facts(combo, e, reasoning)
         for e in evidence:
             if e.kind == "correction" and same_coding(e.data.get("combo"), combo):
-                when = _date(e.data.get("date"))
+                when = as_date(e.data.get("date"))
                 lines.append(reasoning.render("correction", ref=e.ref,
                                               date=when.isoformat() if when else "an unstated date"))
         for e in evidence:
@@ -160,7 +158,7 @@ def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidenc
 def same_coding(value: Any, combo: DimensionCombination) -> bool:
     """Evidence keyed by a coding matches ``combo`` exactly or up to the counterparty dimensions
     (vendor, customer, employee) the engine carries through from the request."""
-    key = _combo_key(value)
+    key = combo_key_of(value)
     if not key:
         return False
     if key == combo.key:
@@ -192,7 +190,7 @@ def _posting_facts(combo: DimensionCombination, evidence: list[Evidence], reason
         lines.append(reasoning.render("posting", count=len(matching), total=len(postings),
                                       pct=pct(len(matching), len(postings))))
     same_account = sum(1 for e in postings
-                       if (_combo_key(e.data.get("combo")) or "").split("|")[0] == combo.account_no)
+                       if (combo_key_of(e.data.get("combo")) or "").split("|")[0] == combo.account_no)
     if same_account > len(matching):
         lines.append(reasoning.render("posting_account", count=same_account, total=len(postings),
                                       pct=pct(same_account, len(postings)), account=combo.account_no))
@@ -202,8 +200,8 @@ def _posting_facts(combo: DimensionCombination, evidence: list[Evidence], reason
 def _vendor_facts(combo: DimensionCombination, e: Evidence, reasoning: Prompt) -> list[str]:
     """by_combo holds counts (ints) or shares of a possibly recency-weighted total (floats <= 1)."""
     value = next((v for k, v in (e.data.get("by_combo") or {}).items() if same_coding(k, combo)), None)
-    total = _dec(e.data.get("total"))
-    v = _dec(value)
+    total = as_decimal(e.data.get("total"))
+    v = as_decimal(value)
     if not v or not total:
         return []
     name = clean(e.data.get("vendor_name") or e.ref, limit=120) or "this vendor"
@@ -219,7 +217,7 @@ def _timesheet_fact(e: Evidence, company: Company, reasoning: Prompt) -> str:
     raw = e.data.get("employee")
     employee = company.employees.get(str(raw)) if raw else None
     who = f"{employee.name} ({employee.employee_id})" if employee else clean(str(raw or ""), limit=80)
-    when, hours = _date(e.data.get("date")), _dec(e.data.get("hours"))
+    when, hours = as_date(e.data.get("date")), as_decimal(e.data.get("hours"))
     if hours is not None and when is not None:
         return reasoning.render("timesheet", employee=who or "an employee", hours=_num(hours), project=e.ref,
                                 date=when.isoformat())
@@ -228,12 +226,12 @@ def _timesheet_fact(e: Evidence, company: Company, reasoning: Prompt) -> str:
 
 def _amount_facts(amount: Decimal, combo: DimensionCombination, e: Evidence, reasoning: Prompt) -> list[str]:
     d = e.data
-    p05, p95, median, n = _dec(d.get("p05")), _dec(d.get("p95")), _dec(d.get("median")), _dec(d.get("n"))
+    p05, p95, median, n = (as_decimal(d.get(k)) for k in ("p05", "p95", "median", "n"))
     if None not in (p05, p95, median, n):
         part = "amount_typical" if p05 <= abs(amount) <= p95 else "amount_unusual"
         return [reasoning.render(part, amount=fmt_amount(amount), account=combo.account_no, p05=fmt_amount(p05),
                                  p95=fmt_amount(p95), median=fmt_amount(median), n=_num(n))]
-    z, mean = _dec(d.get("z")), _dec(d.get("typical_log10_mean"))
+    z, mean = as_decimal(d.get("z")), as_decimal(d.get("typical_log10_mean"))
     if z is None or mean is None or n is None:
         return []
     part = "amount_z_typical" if abs(z) <= Z_UNUSUAL else "amount_z_unusual"
@@ -252,7 +250,7 @@ def _mentions_account(text: str, account_no: str, company: Company) -> bool:
     return any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text, re.I) for n in names)
 
 
-def _codes_of(key: str | None) -> set[str]:
+def codes_of(key: str | None) -> set[str]:
     """Account and dimension codes named in a coding key; nothing for a malformed key."""
     if not key:
         return set()
@@ -324,157 +322,3 @@ def narrative_text(request: SuggestionRequest, codings: list[RankedCoding], book
         review_part=review,
         change=change,
     )
-
-
-# ---------------------------------------------------------------- what may be mentioned
-
-@dataclass
-class Allowances:
-    codes: set[str] = field(default_factory=set)
-    amounts: set[Decimal] = field(default_factory=set)
-    dates: set[date] = field(default_factory=set)
-    numbers: set[Decimal] = field(default_factory=set)
-    known_codes: set[str] = field(default_factory=set)
-    verbatim: set[str] = field(default_factory=set)
-
-    def check(self, text: str | None) -> list[str]:
-        return check_grounding(text, allowed_codes=self.codes, allowed_amounts=self.amounts,
-                               allowed_dates=self.dates, allowed_numbers=self.numbers,
-                               known_codes=self.known_codes, verbatim=self.verbatim)
-
-
-def allowances(request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
-               company: Company, *, materiality: Decimal, review_threshold: float) -> Allowances:
-    a = Allowances()
-
-    def add_number(*values: Any) -> None:
-        for v in values:
-            d = _dec(v)
-            if d is not None:
-                a.numbers.add(d)
-
-    def add_share(part: Any, whole: Any) -> None:
-        share = pct(part, whole)
-        if share is not None:
-            a.numbers.add(Decimal(share))
-
-    def add_text(*texts: Any) -> None:
-        for t in texts:
-            if t:
-                a.verbatim.update({str(t), clean(str(t), limit=10_000), excerpt(str(t)), excerpt(str(t), 80),
-                                   clean(str(t), limit=MEMO_CHARS), clean(str(t), limit=120)})
-
-    # Master data: every code the company knows, so naming one outside the allowed set is caught.
-    a.known_codes.update(company.accounts, company.vendors, company.customers, company.employees,
-                         company.projects, company.entities)
-    for values in company.dimensions.values():
-        a.known_codes.update(values)
-
-    # The entry itself.
-    a.codes.update(c for c in (request.entity, request.vendor, request.account_no, request.timesheet_project,
-                               request.employee, request.document) if c)
-    a.codes.update(request.known_dims.values())
-    if request.amount is not None:
-        a.amounts.add(money(abs(request.amount)))
-    if request.entry_date:
-        a.dates.add(request.entry_date)
-    a.amounts.add(money(materiality))
-    add_number(confidence_pct(review_threshold), len(codings))
-    add_text(request.memo, request.vendor)
-    entity = company.entities.get(request.entity)
-    if entity:
-        a.codes.add(entity.currency)
-        add_text(entity.name)
-
-    # The candidates.
-    for coding in codings:
-        combo = coding.combination
-        a.codes.add(combo.account_no)
-        a.codes.update(combo.dims.values())
-        add_number(confidence_pct(coding.confidence))
-        account = company.accounts.get(combo.account_no)
-        if account:
-            add_text(account.title)
-        for dim, code in combo.dims.items():
-            value = company.dimension_value(dim, code)
-            if value:
-                add_text(value.name)
-    vendor = vendor_display(request, company)
-    if vendor:
-        add_text(vendor)
-    if request.employee and request.employee in company.employees:
-        add_text(company.employees[request.employee].name)
-
-    # The evidence.
-    postings = [e for e in evidence if e.kind == "posting"]
-    add_number(len(postings), len(evidence))
-    combo_counts: dict[str, int] = {}
-    account_counts: dict[str, int] = {}
-    for e in evidence:
-        a.codes.add(e.ref)
-        add_text(e.text)
-        if e.score:
-            add_number(round(Decimal(str(e.score)), 2), confidence_pct(e.score))
-        data = e.data
-        for k in ("date",):
-            d = _date(data.get(k))
-            if d:
-                a.dates.add(d)
-        if e.kind in ("posting", "correction"):
-            amt = _dec(data.get("amount"))
-            if amt is not None:
-                a.amounts.add(money(abs(amt)))
-        if e.kind == "posting":
-            key = _combo_key(data.get("combo"))
-            if key:
-                a.codes.update(_codes_of(key))
-                account = key.split("|")[0]
-                combo_counts[key] = combo_counts.get(key, 0) + 1
-                account_counts[account] = account_counts.get(account, 0) + 1
-            if data.get("vendor"):
-                a.codes.add(str(data["vendor"]))
-                add_text(data["vendor"])
-            add_number(data.get("similar_count"), data.get("neighbours"))
-            add_share(data.get("similar_count"), data.get("neighbours"))
-        elif e.kind == "vendor_history":
-            total = data.get("total")
-            add_number(total)
-            add_text(data.get("vendor_name"))
-            for key, count in (data.get("by_combo") or {}).items():
-                a.codes.update(_codes_of(str(key)))
-                add_number(count)
-                add_share(count, total)
-                add_share(count, 1)  # a share rather than a count
-            share = _dec(data.get("top_share"))
-            if share is not None:
-                add_number(confidence_pct(float(share)) if share <= 1 else share)
-        elif e.kind == "timesheet":
-            add_number(data.get("hours"))
-            add_text(data.get("employee"))
-            if data.get("employee"):
-                a.codes.add(str(data["employee"]))
-                if str(data["employee"]) in company.employees:
-                    add_text(company.employees[str(data["employee"])].name)
-        elif e.kind == "correction":
-            a.codes.update(_codes_of(_combo_key(data.get("combo"))))
-        elif e.kind == "amount":
-            for k in ("median", "p05", "p95"):
-                v = _dec(data.get(k))
-                if v is not None:
-                    a.amounts.add(money(abs(v)))
-            add_number(data.get("n"))
-            z, mean = _dec(data.get("z")), _dec(data.get("typical_log10_mean"))
-            if z is not None:
-                add_number(abs(z))
-            if mean is not None:
-                a.amounts.add(typical_amount(mean))
-            a.codes.update(_codes_of(e.ref))  # an account number or a coding key
-    for count in combo_counts.values():
-        add_number(count)
-        add_share(count, len(postings))
-    for count in account_counts.values():
-        add_number(count)
-        add_share(count, len(postings))
-    a.codes.discard("")
-    a.verbatim.discard("")
-    return a

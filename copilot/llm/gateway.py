@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 from typing import Any
 
@@ -96,8 +97,18 @@ def _map_error(exc: Exception, model: str) -> LLMError:
 class LLMGateway:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.attempts = 0  # attempts made by the last complete_json call (for logs and tests)
-        self.last_usage: dict[str, Any] = {}
+        # Per thread: the API serves requests concurrently and each reports its own attempts.
+        self._local = threading.local()
+
+    @property
+    def attempts(self) -> int:
+        """Attempts made by this thread's last complete_json call."""
+        return getattr(self._local, "attempts", 0)
+
+    @property
+    def last_usage(self) -> dict[str, Any]:
+        """Token counts and latency of this thread's last successful call."""
+        return getattr(self._local, "usage", {})
 
     @property
     def model(self) -> str | None:
@@ -107,7 +118,7 @@ class LLMGateway:
         """Send chat messages, return the answer parsed as a JSON object, or raise an LLMError."""
         if not self.settings.llm_model:
             raise ConfigurationError("no LLM configured (set COPILOT_LLM_MODEL)")
-        self.attempts = 0
+        self._local.attempts = 0
         retrying = Retrying(
             stop=stop_after_attempt(1 + max(0, self.settings.llm_max_retries)),
             wait=wait_exponential(multiplier=self.settings.llm_retry_backoff_s,
@@ -131,7 +142,7 @@ class LLMGateway:
 
         litellm.suppress_debug_info = True
         model = self.settings.llm_model or ""
-        self.attempts += 1
+        self._local.attempts = self.attempts + 1
         kwargs: dict[str, Any] = {}
         if self.settings.llm_api_base:
             kwargs["api_base"] = self.settings.llm_api_base
@@ -153,7 +164,7 @@ class LLMGateway:
         except Exception as exc:  # noqa: BLE001 - every provider failure becomes an LLMError
             raise _map_error(exc, model) from exc
         usage = getattr(response, "usage", None)
-        self.last_usage = {
+        self._local.usage = {
             "prompt_tokens": getattr(usage, "prompt_tokens", None),
             "completion_tokens": getattr(usage, "completion_tokens", None),
             "latency_ms": round((time.perf_counter() - started) * 1000, 1),

@@ -7,15 +7,25 @@ account title) are removed first: quoting a source is grounded by definition, an
 contain numbers of their own.
 
 It is deliberately strict: a false alarm only costs a switch to the deterministic text, while a
-made-up figure in an audit narrative is the failure we exist to prevent.
+made-up figure in an audit narrative is the failure we exist to prevent. ``allowances`` collects
+what may be mentioned for one line from its request, candidates, evidence and master data.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from copilot.domain.master import Company
+from copilot.domain.money import money
+from copilot.domain.suggestions import Evidence, RankedCoding, SuggestionRequest
+from copilot.domain.text import clean
+from copilot.llm.facts import (MEMO_CHARS, as_date, as_decimal, codes_of, combo_key_of, confidence_pct, excerpt,
+                               pct, typical_amount, vendor_display)
 
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
@@ -153,3 +163,157 @@ def check_grounding(
         else:
             problems.append(f"code-like '{token}' is not among the candidates or evidence")
     return problems
+
+
+# ---------------------------------------------------------------- what an explanation may mention
+
+@dataclass
+class Allowances:
+    codes: set[str] = field(default_factory=set)
+    amounts: set[Decimal] = field(default_factory=set)
+    dates: set[date] = field(default_factory=set)
+    numbers: set[Decimal] = field(default_factory=set)
+    known_codes: set[str] = field(default_factory=set)
+    verbatim: set[str] = field(default_factory=set)
+
+    def check(self, text: str | None) -> list[str]:
+        return check_grounding(text, allowed_codes=self.codes, allowed_amounts=self.amounts,
+                               allowed_dates=self.dates, allowed_numbers=self.numbers,
+                               known_codes=self.known_codes, verbatim=self.verbatim)
+
+
+def allowances(request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
+               company: Company, *, materiality: Decimal, review_threshold: float) -> Allowances:
+    a = Allowances()
+
+    def add_number(*values: Any) -> None:
+        for v in values:
+            d = as_decimal(v)
+            if d is not None:
+                a.numbers.add(d)
+
+    def add_share(part: Any, whole: Any) -> None:
+        share = pct(part, whole)
+        if share is not None:
+            a.numbers.add(Decimal(share))
+
+    def add_text(*texts: Any) -> None:
+        for t in texts:
+            if t:
+                a.verbatim.update({str(t), clean(str(t), limit=10_000), excerpt(str(t)), excerpt(str(t), 80),
+                                   clean(str(t), limit=MEMO_CHARS), clean(str(t), limit=120)})
+
+    # Master data: every code the company knows, so naming one outside the allowed set is caught.
+    a.known_codes.update(company.accounts, company.vendors, company.customers, company.employees,
+                         company.projects, company.entities)
+    for values in company.dimensions.values():
+        a.known_codes.update(values)
+
+    # The entry itself.
+    a.codes.update(c for c in (request.entity, request.vendor, request.account_no, request.timesheet_project,
+                               request.employee, request.document) if c)
+    a.codes.update(request.known_dims.values())
+    if request.amount is not None:
+        a.amounts.add(money(abs(request.amount)))
+    if request.entry_date:
+        a.dates.add(request.entry_date)
+    a.amounts.add(money(materiality))
+    add_number(confidence_pct(review_threshold), len(codings))
+    add_text(request.memo, request.vendor)
+    entity = company.entities.get(request.entity)
+    if entity:
+        a.codes.add(entity.currency)
+        add_text(entity.name)
+
+    # The candidates.
+    for coding in codings:
+        combo = coding.combination
+        a.codes.add(combo.account_no)
+        a.codes.update(combo.dims.values())
+        add_number(confidence_pct(coding.confidence))
+        account = company.accounts.get(combo.account_no)
+        if account:
+            add_text(account.title)
+        for dim, code in combo.dims.items():
+            value = company.dimension_value(dim, code)
+            if value:
+                add_text(value.name)
+    vendor = vendor_display(request, company)
+    if vendor:
+        add_text(vendor)
+    if request.employee and request.employee in company.employees:
+        add_text(company.employees[request.employee].name)
+
+    # The evidence.
+    postings = [e for e in evidence if e.kind == "posting"]
+    add_number(len(postings), len(evidence))
+    combo_counts: dict[str, int] = {}
+    account_counts: dict[str, int] = {}
+    for e in evidence:
+        a.codes.add(e.ref)
+        add_text(e.text)
+        if e.score:
+            add_number(round(Decimal(str(e.score)), 2), confidence_pct(e.score))
+        data = e.data
+        for k in ("date",):
+            d = as_date(data.get(k))
+            if d:
+                a.dates.add(d)
+        if e.kind in ("posting", "correction"):
+            amt = as_decimal(data.get("amount"))
+            if amt is not None:
+                a.amounts.add(money(abs(amt)))
+        if e.kind == "posting":
+            key = combo_key_of(data.get("combo"))
+            if key:
+                a.codes.update(codes_of(key))
+                account = key.split("|")[0]
+                combo_counts[key] = combo_counts.get(key, 0) + 1
+                account_counts[account] = account_counts.get(account, 0) + 1
+            if data.get("vendor"):
+                a.codes.add(str(data["vendor"]))
+                add_text(data["vendor"])
+            add_number(data.get("similar_count"), data.get("neighbours"))
+            add_share(data.get("similar_count"), data.get("neighbours"))
+        elif e.kind == "vendor_history":
+            total = data.get("total")
+            add_number(total)
+            add_text(data.get("vendor_name"))
+            for key, count in (data.get("by_combo") or {}).items():
+                a.codes.update(codes_of(str(key)))
+                add_number(count)
+                add_share(count, total)
+                add_share(count, 1)  # a share rather than a count
+            share = as_decimal(data.get("top_share"))
+            if share is not None:
+                add_number(confidence_pct(float(share)) if share <= 1 else share)
+        elif e.kind == "timesheet":
+            add_number(data.get("hours"))
+            add_text(data.get("employee"))
+            if data.get("employee"):
+                a.codes.add(str(data["employee"]))
+                if str(data["employee"]) in company.employees:
+                    add_text(company.employees[str(data["employee"])].name)
+        elif e.kind == "correction":
+            a.codes.update(codes_of(combo_key_of(data.get("combo"))))
+        elif e.kind == "amount":
+            for k in ("median", "p05", "p95"):
+                v = as_decimal(data.get(k))
+                if v is not None:
+                    a.amounts.add(money(abs(v)))
+            add_number(data.get("n"))
+            z, mean = as_decimal(data.get("z")), as_decimal(data.get("typical_log10_mean"))
+            if z is not None:
+                add_number(abs(z))
+            if mean is not None:
+                a.amounts.add(typical_amount(mean))
+            a.codes.update(codes_of(e.ref))  # an account number or a coding key
+    for count in combo_counts.values():
+        add_number(count)
+        add_share(count, len(postings))
+    for count in account_counts.values():
+        add_number(count)
+        add_share(count, len(postings))
+    a.codes.discard("")
+    a.verbatim.discard("")
+    return a

@@ -17,7 +17,7 @@ from copilot.formats.company_dir import write_company_dir
 from copilot.index.embeddings import HashingEmbedder
 from copilot.index.ingest import Ingestor
 from copilot.index.store import build_vector_store
-from copilot.llm.facts import allowances
+from copilot.llm.grounding import allowances
 from copilot.settings import Settings
 from tests.support.acme import make_company, make_postings
 

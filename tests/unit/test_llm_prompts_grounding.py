@@ -9,7 +9,7 @@ import pytest
 
 from copilot.errors import ConfigurationError, NotFound
 from copilot.llm.explain import Explainer
-from copilot.llm.facts import allowances
+from copilot.llm.grounding import allowances
 from copilot.llm.grounding import check_grounding
 from copilot.llm.prompts import PromptRegistry, combine
 from copilot.settings import ROOT, Settings
