@@ -20,7 +20,7 @@ from copilot.errors import ConfigurationError, InputError, ParseError
 from copilot.formats.common import at, fail
 from copilot.formats.glbatch import glbatch_from_dict, glbatch_to_dict, glentry_from_dict, glentry_to_dict
 from copilot.formats.intacct_errors import ErrorDetail, IntacctError, classify
-from copilot.formats.xmlrows import _flatten, element_to_row, write_readbyquery_page  # noqa: F401
+from copilot.formats.xmlrows import _flatten, check_name, clean_text, element_to_row, write_readbyquery_page  # noqa: F401
 
 
 
@@ -34,7 +34,7 @@ def _parser() -> etree.XMLParser:
 def _el(parent, tag: str, text: str | None = None):
     child = etree.SubElement(parent, tag)
     if text is not None:
-        child.text = text
+        child.text = clean_text(text)  # a stray control character must not make the request unsendable
     return child
 
 
@@ -42,7 +42,7 @@ def _function(controlid: str):
     if not 1 <= len(controlid or "") <= 256:
         raise InputError("function controlid must be 1 to 256 characters", field="controlid")
     fn = etree.Element("function")
-    fn.set("controlid", controlid)
+    fn.set("controlid", clean_text(controlid))
     return fn
 
 
@@ -103,13 +103,14 @@ def _glbatch(parent, entry: JournalEntry, *, update: bool):
     if len(entry.lines) < 2:
         raise InputError("Journal Entry must have at least 2 lines", field="ENTRIES")
     batch = _el(parent, "GLBATCH")
+    # Extra fields become elements as they are: a name XML cannot carry is an error naming it.
     for name, value in glbatch_to_dict(entry, update=update).items():
-        _el(batch, name, value)
+        _el(batch, check_name(name), value)
     entries = _el(batch, "ENTRIES")
     for line in entry.lines:
         gl = _el(entries, "GLENTRY")
         for name, value in glentry_to_dict(line).items():
-            _el(gl, name, value)
+            _el(gl, check_name(name), value)
     return batch
 
 
@@ -162,8 +163,13 @@ def build_request(functions: Iterable, *, sender_id: str, sender_password: str,
     else:
         raise ConfigurationError("an Intacct request needs a session id or login credentials")
     content = _el(operation, "content", "")
-    for fn in functions:
-        content.append(etree.fromstring(fn, _parser()) if isinstance(fn, (bytes, str)) else fn)
+    for i, fn in enumerate(functions):
+        if isinstance(fn, (bytes, str)):
+            try:
+                fn = etree.fromstring(fn.encode("utf-8") if isinstance(fn, str) else fn, _parser())
+            except etree.XMLSyntaxError as exc:
+                raise fail(f"function {i + 1} is not XML: {exc}", field="function", line=exc.lineno) from None
+        content.append(fn)
     head = f'<?xml version="1.0" encoding="{encoding}"?>\n'.encode("ascii")
     return head + etree.tostring(request, encoding=encoding, xml_declaration=False)
 

@@ -20,6 +20,11 @@ _TEXT_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _ATTR_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
 
 
+def clean_text(value: str) -> str:
+    """Drop the characters XML 1.0 cannot carry (control characters, NUL)."""
+    return _ILLEGAL.sub("", value) if _ILLEGAL.search(value) else value
+
+
 def escape_text(value: str) -> str:
     if _ILLEGAL.search(value):
         value = _ILLEGAL.sub("", value)

@@ -225,3 +225,14 @@ def test_iso_8859_1_request_carries_any_text():
                             control_id="c")
     assert body.startswith(b'<?xml version="1.0" encoding="iso-8859-1"?>\n') and "Caf\xe9".encode("latin-1") in body
     assert ix.parse_glbatch_xml(body)[0].batch_title == "Café € 日本"
+
+
+def test_unsendable_names_and_characters():
+    bad_name = entry(extra={"my field": "x"})
+    with pytest.raises(ParseError) as err:
+        ix.create_glbatch(bad_name)
+    assert err.value.field == "MY FIELD"
+    ctrl = entry(batch_title="a\x00b\x1fc")
+    assert ix.parse_glbatch_xml(ix.function_bytes(ix.create_glbatch(ctrl)))[0].batch_title == "abc"
+    with pytest.raises(ParseError):
+        ix.build_request([b"<function>"], sender_id="s", sender_password="p", session_id="x", control_id="c")
