@@ -136,10 +136,13 @@ class XmlConnector:
     def _execute(self, functions: list, *, what: str, write: bool = False) -> ix.Response:
         """Send functions with the session; retries, one re-login on session expiry, typed errors."""
         payloads = [ix.function_bytes(fn) for fn in functions]
-        control_id = _control_id("write" if write else "read")  # kept across retries (uniqueid)
+        # Kept across retries (uniqueid); renewed after a re-login, since an authentication failure
+        # means no function ran and Intacct may still have recorded the control id.
+        ids = [_control_id("write" if write else "read")]
         c = self.creds
 
         def attempt(n: int) -> ix.Response:
+            control_id = ids[-1]
             if self._session_id is None:
                 self._login()
             body = ix.build_request(payloads, sender_id=c.sender_id,
@@ -169,6 +172,7 @@ class XmlConnector:
                     raise _scrub(rejected.error) from None
                 log.info("Intacct: session rejected (expired?); logging in again")
                 self._session_id = None
+                ids.append(_control_id("write" if write else "read"))
             except IntacctError as exc:
                 raise _scrub(exc) from None
         raise AssertionError("unreachable")  # pragma: no cover

@@ -103,8 +103,19 @@ class RestConnector:
 
     # ---- auth ----------------------------------------------------------------------------------
     def _authenticate(self) -> None:
+        try:
+            self._token_request(use_refresh=bool(self._refresh))
+        except IntacctAuthError:
+            if not self._refresh or self.creds.refresh_token is not None:
+                raise
+            # A refresh token from an earlier client_credentials grant went stale: start over.
+            log.info("Intacct REST: refresh token refused; using client_credentials again")
+            self._refresh = None
+            self._token_request(use_refresh=False)
+
+    def _token_request(self, *, use_refresh: bool) -> None:
         form = {"client_id": self.creds.client_id, "client_secret": self.creds.client_secret.get_secret_value()}
-        if self._refresh:
+        if use_refresh and self._refresh:
             form.update(grant_type="refresh_token", refresh_token=self._refresh)
         else:
             form["grant_type"] = "client_credentials"

@@ -159,3 +159,12 @@ def test_the_entity_travels_in_the_entity_header(rest, intacct_server):
     query = intacct_server.sim.calls[-1]
     assert query.headers.get("x-ia-api-param-entity") == "US01"
     assert query.headers.get("authorization", "").startswith("Bearer ")
+
+
+def test_a_stale_refresh_token_falls_back_to_client_credentials(rest, intacct_server):
+    list(rest.read_objects("DEPARTMENT"))
+    intacct_server.sim.expire_sessions()
+    intacct_server.sim.refresh_tokens.clear()  # the refresh token is no longer valid either
+    assert len(list(rest.read_objects("GLACCOUNT"))) == 9
+    grants = [c.body for c in intacct_server.sim.calls if c.path == "/oauth2/token"]
+    assert [b"grant_type=refresh_token" in g for g in grants] == [False, True, False]

@@ -259,3 +259,12 @@ def test_an_entity_session_is_requested_for_the_configured_entity(settings, inta
     login = intacct_server.sim.calls[0].body.decode("latin-1")
     assert "<locationid>100</locationid></login>" in login and "<getAPISession><locationid>100" in login
     conn.close()
+
+
+def test_a_write_after_session_expiry_is_applied_once(xml, intacct_server):
+    list(xml.read_objects("DEPARTMENT"))
+    intacct_server.sim.expire_sessions()
+    record_no = xml.create_journal_entry(entry())
+    assert list(intacct_server.sim.batches) == [record_no]
+    creates = intacct_server.sim.function_calls("create")
+    assert len(creates) == 2 and creates[0].control_id != creates[1].control_id  # fresh id after re-login
