@@ -16,21 +16,20 @@ def import_csv(name: str, file: Path, mapping_file: Path, *, skip_bad_rows: bool
     from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from copilot.errors import Conflict
     from copilot.ledger_import.mapping import load_mapping
-    from copilot.ledger_import.service import company_path, master_counts, read_ledger_file, write_company
+    from copilot.ledger_import.service import company_path, import_ledger_file, master_counts
     from copilot.settings import get_settings
 
     target = company_path(get_settings().data_dir, name)
-    if (target / "intacct").exists() and not replace:
-        from copilot.errors import Conflict
+    if (target / "intacct").exists() and not replace:  # before reading a large file for nothing
         raise Conflict(f"company {name!r} already exists at {target}; pass --replace to overwrite it")
     mapping = load_mapping(mapping_file)
-    err = Console(stderr=True)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),
                TextColumn("{task.fields[rows]:>10,} rows  {task.fields[rate]:>7,.0f} rows/s"),
                TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task(f"reading {file.name}", total=None, rows=0, rate=0.0)
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"importing {file.name}", total=None, rows=0, rate=0.0)
         started = time.perf_counter()
 
         def on_progress(rows: int, done: int, total: int | None) -> None:
@@ -38,12 +37,13 @@ def import_csv(name: str, file: Path, mapping_file: Path, *, skip_bad_rows: bool
             progress.update(task, completed=done, total=total, rows=rows,
                             rate=rows / elapsed if elapsed > 0 else 0.0)
 
-        result = read_ledger_file(file, mapping, name, member=member, skip_bad_rows=skip_bad_rows,
-                                  fail_hint=" (fix the row, or pass --skip-bad-rows to import the others)",
-                                  progress=on_progress)
+        result = import_ledger_file(
+            file, mapping, target, member=member, skip_bad_rows=skip_bad_rows, replace=replace,
+            fail_hint=" (fix the row, or pass --skip-bad-rows to import the others)",
+            progress=on_progress, mapping_file=mapping_file)
     report = result.report
     rate = report.rows_read / result.seconds if result.seconds > 0 else 0.0
-    typer.echo(f"read {report.rows_read:,} rows in {result.seconds:.2f}s ({rate:,.0f} rows/s): "
+    typer.echo(f"{report.rows_read:,} rows in {result.seconds:.2f}s ({rate:,.0f} rows/s): "
                f"{report.imported:,} imported, {sum(report.filtered.values()):,} filtered out, "
                f"{report.bad_rows:,} bad")
     for reason, count in report.filtered.most_common():
@@ -56,16 +56,12 @@ def import_csv(name: str, file: Path, mapping_file: Path, *, skip_bad_rows: bool
             typer.echo(f"  line {bad.line}, field {bad.field}: {bad.message}")
         if report.incomplete_entries:
             typer.echo(f"  {report.incomplete_entries:,} entries lost some of their lines to bad rows")
+        typer.echo(f"skipped rows are listed in {target / 'extras' / 'ledger_import_rejects.csv'}")
     for note in report.notes:
         typer.echo(f"note: {note}")
-    typer.echo("master data: " + ", ".join(f"{n:,} {k}" for k, n in master_counts(result.company).items()))
-
-    started = time.perf_counter()
-    with err.status(f"writing {len(result.postings):,} postings as readByQuery pages"):
-        write_company(result, target, mapping_file=mapping_file, source_file=file, replace=replace)
-    typer.echo(f"imported into {target} (pages written in {time.perf_counter() - started:.2f}s)")
-    if report.bad_rows:
-        typer.echo(f"every skipped row is listed in {target / 'extras' / 'ledger_import_rejects.csv'}")
+    counts = master_counts(result.company)
+    typer.echo("master data: " + (", ".join(f"{n:,} {k}" for k, n in counts.items()) or "none"))
+    typer.echo(f"imported into {target}")
 
 
 def _command(

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import Counter
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Callable, Iterable, Iterator
 
@@ -27,6 +25,7 @@ from copilot.errors import ConfigurationError, ParseError
 from copilot.ledger_import.extract import Getter, Header, blame, compile_source
 from copilot.ledger_import.mapping import LedgerMapping, Source
 from copilot.ledger_import.master import ACCOUNT, CURRENCY, ENTITY, MasterBuilder
+from copilot.ledger_import.report import BadRow, ImportReport
 from copilot.ledger_import.values import AmountParser, DateParser
 
 _SURROGATE = re.compile("[\udc80-\udcff]")
@@ -35,43 +34,8 @@ _SIDES = {"1": 1, "+1": 1, "d": 1, "dr": 1, "debit": 1, "-1": -1, "c": -1, "cr":
 _RESERVED = {"RECORDNO", "BATCH_NO", "BATCH_DATE", "ENTRY_DATE", "BATCH_TITLE", "SYMBOL", "JOURNAL",
              "ACCOUNTNO", "TR_TYPE", "TRX_AMOUNT", "AMOUNT", "DESCRIPTION", "MEGAENTITYID", "CURRENCY",
              "DOCUMENT", "COPILOT_SOURCE", "BATCHKEY"}
-REJECTS_KEPT = 100_000  # bad rows kept in full in the report; beyond that they are only counted
 _FILTERED = object()  # a row left out by the mapping's filter (counted, not bad)
 _ZERO = Decimal("0.00")
-
-
-@dataclass
-class BadRow:
-    line: int
-    field: str  # the column as the file names it
-    message: str
-
-    def error(self, source: str, hint: str = "") -> ParseError:
-        return ParseError(self.message + hint, line=self.line, field=self.field, source=source)
-
-
-@dataclass
-class ImportReport:
-    source: str
-    header_line: int = 0
-    rows_read: int = 0  # data rows after the header (comments and blank lines not included)
-    imported: int = 0
-    comments: int = 0
-    blank: int = 0
-    filtered: Counter[str] = field(default_factory=Counter)
-    bad_rows: int = 0
-    bad_by_field: Counter[str] = field(default_factory=Counter)
-    rejects: list[BadRow] = field(default_factory=list)
-    incomplete_entries: int = 0  # entries that lost some but not all lines to bad rows
-    notes: list[str] = field(default_factory=list)
-
-    def summary(self) -> dict:
-        return {
-            "source": self.source, "rows_read": self.rows_read, "imported": self.imported,
-            "comment_rows": self.comments, "blank_rows": self.blank, "filtered": dict(self.filtered),
-            "bad_rows": self.bad_rows, "bad_by_field": dict(self.bad_by_field),
-            "incomplete_entries": self.incomplete_entries, "notes": self.notes,
-        }
 
 
 class LedgerReader:
@@ -251,8 +215,7 @@ class _Plan:
                 if not r.skip_bad_rows:
                     report.rows_read = rows
                     raise errors[0].error(r.source, r.fail_hint)
-                if len(report.rejects) < REJECTS_KEPT:
-                    report.rejects.extend(errors)
+                report.reject(errors)
                 if carry:
                     entries_bad.add(entry_line)
                 continue

@@ -169,6 +169,12 @@ class LedgerMapping(BaseModel):
     keep_columns: list[str] = Field(default_factory=list, description="kept on each posting as extra fields")
     filter: FilterSpec = Field(default_factory=FilterSpec)
 
+    @field_validator("description_row", mode="before")
+    @classmethod
+    def _yes_no(cls, v: Any) -> Any:
+        # YAML reads a bare yes/no as a boolean.
+        return {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool) else v
+
     @field_validator("date_format", mode="before")
     @classmethod
     def _formats(cls, v: Any) -> Any:
