@@ -103,6 +103,9 @@ class LedgerReader:
         self.company, notes = self.master.finish(
             self.company_name, country=self.mapping.entity.country if self.mapping.entity else "US")
         self.report.notes.extend(notes)
+        if self.amounts.rounded is not None:
+            self.report.notes.append(f"amounts with more than 2 decimals were rounded to cents "
+                                     f"(first: {self.amounts.rounded!r})")
 
 
 class _Plan:

@@ -82,6 +82,7 @@ class AmountParser:
             rf"(?P<int>{groups}|\d+|(?={d}\d))(?:{d}(?P<frac>\d+))?"
             rf"\s*(?:[£$€¥]|[A-Z]{{3}})?\s*(?P<trail>[-)]?)$")
         self.cache: dict[str, Decimal] = {}
+        self.rounded: str | None = None  # the first amount that had to be rounded to cents
 
     def parse(self, text: str) -> Decimal:
         found = self.cache.get(text)
@@ -111,7 +112,10 @@ class AmountParser:
             raise ValueError(f"not an amount: {text!r}") from None
         if lead in ("-", "(") or lead2 == "-" or trail == "-":
             value = -value
-        return money(value)
+        cents = money(value)
+        if cents != value and self.rounded is None:
+            self.rounded = text  # money is kept in cents; say so rather than round in silence
+        return cents
 
 
 def normalize_name(name: str) -> str:

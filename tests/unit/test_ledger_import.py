@@ -213,6 +213,8 @@ def test_wrong_decimal_separator_is_caught_not_guessed():
         dot.parse("12,34")  # a European amount under a '.' mapping: an error, never 1234
     comma = AmountParser(",", " ")
     assert comma.parse("1 234,5") == Decimal("1234.50")
+    assert dot.rounded is None
+    assert dot.parse("4.955") == Decimal("4.96") and dot.rounded == "4.955"  # rounded, and remembered
     for bad in ("abc", "1.2.3", "--5", "(5", "1e5", "NaN", ""):
         with pytest.raises(ValueError):
             dot.parse(bad)
