@@ -25,6 +25,7 @@ app = typer.Typer(help="GL Copilot for Sage Intacct: suggest, validate and audit
 # One line per feature package; each module defines register(app: typer.Typer).
 COMMAND_MODULES: list[str] = [
     "copilot.connector.commands",
+    "copilot.demo.commands",
     "copilot.engine.commands",
     "copilot.evaluation.commands",
     "copilot.formats.commands",
