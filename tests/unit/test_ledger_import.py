@@ -442,3 +442,19 @@ def test_real_calderdale_zip_imports_every_row():
     assert len(c.accounts) == 607 and len(c.dimensions["department"]) == 83 and len(c.vendors) == 11_925
     assert sum(p.tr_type == -1 for p in result.postings) == 381  # the refunds
     assert all(p.currency == "GBP" and p.entity == "CMBC" for p in result.postings)
+
+
+def test_command_stands_alone_when_there_is_no_company_group(tmp_path, monkeypatch):
+    from copilot.ledger_import import commands
+
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    app = typer.Typer()
+    app.callback()(lambda: None)  # a group, as the real `copilot` app is
+    commands.register(app)
+    mapping = write(tmp_path / "m.yaml", yaml.safe_dump(simple_mapping()))
+    result = CliRunner().invoke(app, ["import-ledger", "solo", "--file", str(write(tmp_path / "a.csv", SIMPLE_CSV)),
+                                      "--mapping", str(mapping)])
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "data" / "companies" / "solo" / "intacct" / "GLDETAIL" / "page-0001.xml").is_file()
