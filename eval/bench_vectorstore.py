@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--points", type=int, default=50_000)
     ap.add_argument("--queries", type=int, default=200, help="filtered queries per edge configuration")
     ap.add_argument("--local-queries", type=int, default=30, help="local mode is slow: fewer queries")
-    ap.add_argument("--local-upserts", type=int, default=10_000, help="points upserted with local path= mode")
+    ap.add_argument("--local-upserts", type=int, default=2_000, help="points upserted with local path= mode")
     ap.add_argument("--no-write", action="store_true", help="print only, do not update eval/RESULTS.md")
     args = ap.parse_args(argv)
 

@@ -20,14 +20,17 @@ def register(app: typer.Typer) -> None:
                                                   "if it has any)"),
         prune: bool = typer.Option(False, "--prune", help="Also delete indexed history lines the directory no "
                                                           "longer has (use with a full export)"),
+        train: bool = typer.Option(True, "--train/--no-train",
+                                   help="Then fit the company's ranking model (what `copilot suggest` and the "
+                                        "API load); same as `copilot train`"),
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars"),
     ) -> None:
-        """Index a company's GL history, chart of accounts and policies for retrieval.
+        """Index a company's GL history, chart of accounts and policies for retrieval, then train.
 
-        Re-running is cheap: unchanged lines are skipped and embeddings come from the cache in
-        <data_dir>/cache. The embedded store (the default) is single-process: stop `copilot serve`
-        first, or use a Qdrant server (COPILOT_QDRANT_URL).
+        Re-running is cheap: unchanged lines are skipped and embeddings come from the cache in <data_dir>/cache.
+
+        The embedded store (the default) is single-process: stop `copilot serve` first, or use a Qdrant server (COPILOT_QDRANT_URL).
 
         Example: copilot ingest --company demo --policies policies/
         """
@@ -53,9 +56,17 @@ def register(app: typer.Typer) -> None:
         try:
             report = Ingestor(store, embedder, progress=progress).ingest_company(
                 company, data.company, data.postings, policies, prune=prune)
+            store.close()  # before training: the embedded store is released as soon as it is written
+            typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.summary())
+            if train:
+                from copilot.engine.service import train_company
+
+                # The embedder's caches already hold every posting text: training embeds nothing new.
+                train_company(settings, company, data.company, data.postings, embedder,
+                              progress=lambda msg: typer.echo(f"train: {msg}", err=True) if progress else None)
+                typer.echo(f"trained the ranking model for {company}", err=True)
         finally:
             store.close()
             close = getattr(embedder, "close", None)
             if close:
                 close()
-        typer.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.summary())

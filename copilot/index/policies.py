@@ -24,6 +24,7 @@ CLAUSE_ID = re.compile(r"\b([A-Z]{1,6}(?:-[A-Z]{1,6})?-\d+(?:\.\d+)*)\b")
 _CLAUSE_LINE = re.compile(r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?[*_\[(]*([A-Z]{1,6}(?:-[A-Z]{1,6})?-\d+(?:\.\d+)*)\b")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
 _MAX_CHARS = 1500
+_SENTENCE = re.compile(r".+?(?:[.!?](?:\s+|$)|$)", re.S)  # a sentence with its trailing space
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,11 @@ def _pieces(text: str) -> list[str]:
         return [text]
     from llama_index.core.node_parser import SentenceSplitter
 
-    return SentenceSplitter(chunk_size=320, chunk_overlap=32).split_text(text)
+    # Word counts and a regex sentence splitter rather than the defaults (tiktoken and NLTK punkt):
+    # importing those costs seconds to tens of seconds, and a clause only needs to stay well inside
+    # the embedding model's 256-token window.
+    return SentenceSplitter(chunk_size=180, chunk_overlap=20, tokenizer=str.split,
+                            chunking_tokenizer_fn=_SENTENCE.findall).split_text(text)
 
 
 def chunk_markdown(text: str, file: str) -> list[PolicyChunk]:

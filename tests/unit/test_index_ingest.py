@@ -1,0 +1,190 @@
+"""Ingestion: idempotent, incremental, entity-isolated, and the correction hook; policy chunking."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from copilot.domain import DimensionCombination, Posting
+from copilot.domain.text import query_text
+from copilot.errors import InputError
+from copilot.index.edge import EdgeStore
+from copilot.index.embeddings import HashingEmbedder
+from copilot.index.ingest import ACCOUNTS, POLICIES, POSTINGS, Ingestor, posting_point_id
+from copilot.index.policies import chunk_markdown, chunk_policies
+from copilot.index.qdrant_client_store import QdrantClientStore
+from tests.support.acme import make_company, make_postings
+
+POLICY = """# Travel and expense
+
+All spend needs a receipt.
+
+## TE-2 Meals
+TE-2.1 Client meals are coded to 6110 Meals and Entertainment, department of the host.
+TE-2.2 Team lunches are coded to 6110 with the team's department.
+
+## TE-3 Air travel
+- **TE-3.1** Airfare is coded to 6100 Travel with the traveller's department and location.
+"""
+
+
+class CountingHashing(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__(64)
+        self.texts: list[str] = []
+
+    def embed(self, texts):
+        self.texts.extend(texts)
+        return super().embed(texts)
+
+
+@pytest.fixture(params=["memory", "edge"])
+def store(request, tmp_path):
+    s = QdrantClientStore(location=":memory:") if request.param == "memory" else EdgeStore(tmp_path / "edge")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def policies(tmp_path):
+    d = tmp_path / "policies"
+    d.mkdir()
+    (d / "travel.md").write_text(POLICY, encoding="utf-8")
+    return d
+
+
+def test_first_ingest_writes_every_collection(store, policies):
+    company, postings = make_company(), make_postings(300)
+    emb = CountingHashing()
+    report = Ingestor(store, emb, progress=False).ingest_company("acme", company, postings, policies)
+    assert report.collections[POSTINGS].added == 300 and report.collections[POSTINGS].skipped == 0
+    assert report.collections[ACCOUNTS].added == len(company.accounts)
+    assert report.collections[POLICIES].added == len(chunk_policies(policies))
+    assert store.count(POSTINGS, {"company": "acme"}) == 300
+    texts = {query_text(company.vendors[p.vendor].name, p.memo) for p in postings}
+    # Each distinct posting text was embedded exactly once.
+    posting_texts = [t for t in emb.texts if t in texts]
+    assert sorted(posting_texts) == sorted(texts) and report.unique_texts == len(texts)
+    assert report.postings == 300 and report.seconds > 0 and report.postings_per_s > 0
+    assert "postings" in report.summary()
+
+
+def test_posting_payload(store):
+    company = make_company()
+    p = make_postings(5)[0]
+    Ingestor(store, HashingEmbedder(64), progress=False).ingest_company("acme", company, [p])
+    [hit] = store.retrieve(POSTINGS, [posting_point_id("acme", p.entity, p.record_no)])
+    pl = hit.payload
+    assert pl["company"] == "acme" and pl["entity"] == p.entity and pl["record_no"] == p.record_no
+    assert pl["date"] == p.entry_date.isoformat() and pl["amount"] == str(p.amount)
+    assert pl["combo"] == DimensionCombination(account_no=p.account_no, dims=p.dims).key
+    assert pl["dims"] == p.dims and pl["vendor"] == p.vendor and pl["source"] == "history"
+    assert pl["weight"] == 1.0 and pl["tr_type"] == p.tr_type and len(pl["hash"]) == 40
+
+
+def test_reingest_is_idempotent_and_embeds_nothing(store, policies):
+    company, postings = make_company(), make_postings(300)
+    emb = CountingHashing()
+    ing = Ingestor(store, emb, progress=False)
+    ing.ingest_company("acme", company, postings, policies)
+    emb.texts.clear()
+    again = ing.ingest_company("acme", company, iter(postings), policies)  # any iterable
+    assert emb.texts == []
+    assert all(c.added == 0 for c in again.collections.values())
+    assert again.collections[POSTINGS].skipped == 300
+    assert store.count(POSTINGS) == 300
+
+
+def test_incremental_reingest_rewrites_only_changed_lines(store):
+    company, postings = make_company(), make_postings(200)
+    ing = Ingestor(store, CountingHashing(), progress=False)
+    ing.ingest_company("acme", company, postings)
+    changed = postings[7].model_copy(update={"account_no": "6500"})
+    new = Posting(record_no="NEW-1", entity="US", entry_date=date(2025, 6, 1), account_no="6400",
+                  amount=Decimal("99.00"), memo="jira licences", dims={"vendor": "V3", "department": "ENG"})
+    report = ing.ingest_company("acme", company, [*postings[:7], changed, *postings[8:], new])
+    assert report.collections[POSTINGS].added == 2 and report.collections[POSTINGS].skipped == 199
+    [hit] = store.retrieve(POSTINGS, [posting_point_id("acme", changed.entity, changed.record_no)])
+    assert hit.payload["account_no"] == "6500"
+    assert store.count(POSTINGS) == 201
+
+
+def test_prune_removes_lines_the_source_no_longer_has(store):
+    company, postings = make_company(), make_postings(100)
+    ing = Ingestor(store, HashingEmbedder(64), progress=False)
+    ing.ingest_company("acme", company, postings)
+    report = ing.ingest_company("acme", company, postings[:90], prune=True)
+    assert report.collections[POSTINGS].deleted == 10 and store.count(POSTINGS) == 90
+    assert ing.ingest_company("acme", company, postings[:90]).collections[POSTINGS].deleted == 0
+
+
+def test_entities_and_companies_are_isolated(store):
+    company, postings = make_company(), make_postings(300)
+    emb = HashingEmbedder(64)
+    ing = Ingestor(store, emb, progress=False)
+    ing.ingest_company("acme", company, postings)
+    ing.ingest_company("other", company, postings[:50])
+    vec = emb.embed(["Delta Air Lines | airfare client visit"])[0]
+    for entity in ("US", "UK"):
+        hits = ing.search_postings("acme", entity, vec, 50)
+        assert hits and {h.payload["entity"] for h in hits} == {entity}
+        assert {h.payload["company"] for h in hits} == {"acme"}
+    narrowed = ing.search_postings("acme", "US", vec, 50, {"account_no": "6100", "entity": "UK"})
+    assert narrowed and all(h.payload["entity"] == "US" and h.payload["account_no"] == "6100" for h in narrowed)
+    assert store.count(POSTINGS, {"company": "other"}) == 50
+
+
+def test_add_correction_is_searchable_at_once_and_never_overwrites_history(store):
+    company, postings = make_company(), make_postings(50)
+    emb = HashingEmbedder(64)
+    ing = Ingestor(store, emb, progress=False)
+    ing.ingest_company("acme", company, postings)
+    base = postings[0]
+    fixed = base.model_copy(update={"account_no": "6110", "memo": "client dinner with prospect"})
+    pid = ing.add_correction("acme", base.entity, fixed, weight=5.0)
+    assert store.count(POSTINGS) == 51  # history line kept, correction added
+    vec = emb.embed([query_text(company.vendors[base.vendor].name, fixed.memo)])[0]
+    top = ing.search_postings("acme", base.entity, vec, 1, {"source": "correction"})
+    assert top[0].id == pid and top[0].payload["weight"] == 5.0 and top[0].payload["account_no"] == "6110"
+    assert ing.add_correction(company, base.entity, fixed, weight=5.0) == pid  # idempotent
+    assert store.count(POSTINGS) == 51
+    with pytest.raises(InputError):
+        ing.add_correction("acme", "XX", fixed, weight=5.0)
+
+
+def test_policy_chunks_carry_clause_ids(policies):
+    chunks = chunk_policies(policies)
+    by_clause = {c.clause: c for c in chunks}
+    assert {"TE-2.1", "TE-2.2", "TE-3.1"} <= set(by_clause)  # "## TE-2 Meals" has no text of its own
+    assert "Client meals" in by_clause["TE-2.1"].text and "Team lunches" not in by_clause["TE-2.1"].text
+    assert by_clause["TE-3.1"].heading == "TE-3 Air travel"
+    assert by_clause["TE-2.2"].chunk_id == "travel.md#TE-2.2"
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def test_long_sections_are_split_and_keep_their_clause():
+    body = " ".join(f"Sentence {i} about receipts and approvals for expenses." for i in range(200))
+    chunks = chunk_markdown(f"## AP-4 Approvals\n{body}\n", "ap.md")
+    assert len(chunks) > 1 and all(c.clause == "AP-4" for c in chunks)
+    assert len({c.chunk_id for c in chunks}) == len(chunks)
+
+
+def test_policy_edits_replace_stale_chunks(store, policies):
+    company = make_company()
+    ing = Ingestor(store, HashingEmbedder(64), progress=False)
+    ing.ingest_company("acme", company, [], policies)
+    (policies / "travel.md").write_text(POLICY.replace(
+        "TE-2.2 Team lunches are coded to 6110 with the team's department.\n", ""), encoding="utf-8")
+    report = ing.ingest_company("acme", company, [], policies)
+    assert report.collections[POLICIES].deleted == 1
+    assert not store.scroll(POLICIES, {"company": "acme", "clause": "TE-2.2"})
+    assert store.count(POLICIES, {"company": "acme"}) == len(chunk_policies(policies))
+    vec = HashingEmbedder(64).embed(["airfare travel department location"])[0]
+    assert ing.search_policies("acme", vec, 1)[0].payload["clause"] == "TE-3.1"
+
+
+def test_missing_policies_dir_is_a_clear_error(tmp_path):
+    with pytest.raises(InputError, match="policies directory"):
+        chunk_policies(tmp_path / "nope")
