@@ -24,7 +24,8 @@ from copilot.api.routes_validate import validation_service
 from copilot.review.access import scoped_entities
 from copilot.review.db import Database
 from copilot.settings import Settings, get_settings
-from copilot.validate.webhooks import Notifier, WebhookProcessor, list_alerts, parse_event, verify_signature
+from copilot.validate.webhooks import (Notifier, WebhookProcessor, embedded_entries, list_alerts, parse_event,
+                                      verify_signature)
 
 router = APIRouter(tags=["webhooks"])
 _lock = threading.Lock()
@@ -89,6 +90,8 @@ async def receive(request: Request) -> JSONResponse:
     body = await request.body()
     verify_signature(settings.webhook_secret, request.headers, body, tolerance_s=settings.webhook_tolerance_s)
     event = parse_event(body, default_company=settings.default_company)
+    if event.entry is not None:
+        embedded_entries(event)  # a malformed embedded entry is the sender's error: 422, not stored
     proc = await run_in_threadpool(webhook_processor, request)
     receipt = await run_in_threadpool(proc.receive, event, body)
     ack = WebhookAck(**receipt.__dict__)
