@@ -242,7 +242,7 @@ class Syncer:
             shutil.rmtree(self.staging(obj), ignore_errors=True)
             rep.skipped = exc.message
             return rep
-        rep.rows = self._commit(obj, st, mode)
+        rep.rows = self._commit(obj, st, mode, recount=rep.resumed)
         return rep
 
     # ---- staging ----------------------------------------------------------------------------------
@@ -302,28 +302,35 @@ class Syncer:
             os.replace(tmp, folder / f"page-{number:04d}.xml")
             st.pages_staged = number
             st.rows_staged += len(rows)
+            st.note_rows(rows)
         self.checkpoint.save()  # after the page is on disk: a crash in between re-stages, never skips
 
     # ---- commit -----------------------------------------------------------------------------------
-    def _commit(self, obj: str, st: ObjectState, mode: str) -> int:
-        st.status = "committing"
-        self.checkpoint.save()
+    def _commit(self, obj: str, st: ObjectState, mode: str, *, recount: bool = False) -> int:
         target = self.root / "intacct" / obj
         staged = self.staging(obj)
         old = self.work / "old" / obj
-        if old.is_dir() and not target.exists():  # died between the two renames of _swap
+        if st.status != "committing":
+            if recount:
+                # Pages staged by an earlier process: take counts and high-water marks from the files
+                # (a page written just before a crash is on disk but not in the running tallies).
+                st.run_max_recordno = st.run_max_modified = None
+                st.rows_staged = 0
+                for row in iter_object_rows(staged.parent, obj) if staged.is_dir() else ():
+                    st.note_rows([row])
+                    st.rows_staged += 1
+            # From here on the marks are fixed in the checkpoint: a commit that dies half-way is
+            # finished with them, never recounted from a half-moved staging directory.
+            st.status = "committing"
+            self.checkpoint.save()
+        rows = st.rows_staged
+        for part in staged.glob("*.part") if staged.is_dir() else ():
+            part.unlink()  # a page whose write a crash interrupted; its rows were staged again
+        if old.is_dir() and not target.exists():  # died between the two renames of a swap
             os.replace(old, target)
         if not staged.is_dir():  # died after the swap, before the checkpoint said so
-            st.finish_run(0)
-            self.checkpoint.save()
-            return 0
-        # High-water marks from what is really staged (not running tallies a crash could have cut short).
-        st.run_max_recordno = st.run_max_modified = None
-        rows = 0
-        for row in iter_object_rows(staged.parent, obj):
-            st.note_rows([row])
-            rows += 1
-        if mode == "append" and page_files(self.root, obj):
+            shutil.rmtree(old, ignore_errors=True)
+        elif mode == "append" and page_files(self.root, obj):
             number = max(_page_number(p) for p in page_files(self.root, obj))
             for page in self._staged_pages(obj):
                 if _page_count(page) == 0:
@@ -339,21 +346,26 @@ class Syncer:
                 merged[_row_key(obj, row)] = row
             self._swap(obj, lambda base: write_object_pages(base, obj, merged.values(), page_size=self.page_size,
                                                             company=self.company))
-        else:  # replace (or append/merge onto nothing yet)
-            rows_iter = iter_object_rows(staged.parent, obj)
-            self._swap(obj, lambda base: write_object_pages(base, obj, rows_iter, page_size=self.page_size,
-                                                            company=self.company))
+        else:  # replace (or append/merge onto nothing yet): the staged pages are the object
+            self._swap(obj, None)
         shutil.rmtree(staged, ignore_errors=True)
         st.finish_run(rows)
         self.checkpoint.save()
         log.info("sync: %s committed (%s, %d rows)", obj, mode, rows)
         return rows
 
-    def _swap(self, obj: str, write: Callable[[Path], Any]) -> None:
-        """Write the object's new pages beside the old ones, then exchange the directories."""
-        new_base = self.work / "commit"
-        shutil.rmtree(new_base / obj, ignore_errors=True)
-        write(new_base)
+    def _swap(self, obj: str, write: Callable[[Path], Any] | None) -> None:
+        """Put the new pages in place of the old with two renames (old kept until the second one).
+
+        ``write(base)`` renders the new pages under ``base/obj``; None takes the staged pages as they are.
+        """
+        if write is None:
+            source = self.staging(obj)
+        else:
+            base = self.work / "commit"
+            shutil.rmtree(base / obj, ignore_errors=True)
+            write(base)
+            source = base / obj
         target = self.root / "intacct" / obj
         target.parent.mkdir(parents=True, exist_ok=True)
         old = self.work / "old" / obj
@@ -361,7 +373,7 @@ class Syncer:
         old.parent.mkdir(parents=True, exist_ok=True)
         if target.exists():
             os.replace(target, old)
-        os.replace(new_base / obj, target)
+        os.replace(source, target)
         shutil.rmtree(old, ignore_errors=True)
 
 

@@ -264,3 +264,33 @@ def test_cli_sync_then_writeback(intacct_server, tmp_path, monkeypatch):
         assert intacct_server.sim.batches["501"]["ENTRIES"][0]["DESCRIPTION"] == "AWS [AI 90% prompt v3: hosting]"
     finally:
         get_settings.cache_clear()
+
+
+def test_a_commit_interrupted_half_way_is_finished_by_the_next_run(settings, intacct_server, monkeypatch):
+    import os
+
+    conn = make_connector(settings, "xml")
+    sync_company(conn, settings, "acme", objects=["GLDETAIL"], ingest=None)
+    intacct_server.sim.add_gldetail(gldetail_rows(50, start_recordno=121, start_date=date(2025, 1, 5)))
+    real_replace, moved = os.replace, []
+
+    def crash_on_second_page(src, dst):
+        if "staging" in str(src) and f"{os.sep}intacct{os.sep}GLDETAIL{os.sep}" in str(dst):
+            moved.append(dst)
+            if len(moved) == 2:
+                raise OSError("disk full")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_on_second_page)
+    with pytest.raises(OSError, match="disk full"):
+        sync_company(conn, settings, "acme", objects=["GLDETAIL"], ingest=None)
+    monkeypatch.setattr(os, "replace", real_replace)
+    root = company_root(settings, "acme")
+    assert json.loads((root / "sync" / "checkpoint.json").read_text())["objects"]["GLDETAIL"]["status"] == "committing"
+
+    report = sync_company(conn, settings, "acme", objects=["GLDETAIL"], ingest=None)
+    assert report.objects["GLDETAIL"].resumed and report.objects["GLDETAIL"].rows == 50
+    postings = read_company_dir(root, "acme").postings
+    assert sorted(int(p.record_no) for p in postings) == list(range(1, 171))
+    assert json.loads((root / "sync" / "checkpoint.json").read_text())["objects"]["GLDETAIL"]["last_recordno"] == 170
+    assert sync_company(conn, settings, "acme", objects=["GLDETAIL"], ingest=None).objects["GLDETAIL"].rows == 0
