@@ -30,6 +30,9 @@ class Embedder(Protocol):
     def embed(self, texts: list[str]) -> np.ndarray: ...
 
 
+# A memo-to-account-title similarity is cited as evidence only above this cosine.
+ACCOUNT_MATCH_CITE = 0.3
+
 PolicySource = Callable[[str, np.ndarray, int], list[Evidence]]
 
 
@@ -129,16 +132,17 @@ class Engine:
                                          "combo": n.combo, "vendor": n.vendor,
                                          "similar_count": sum(1 for m in signals.neighbours if m.combo == n.combo),
                                          "neighbours": len(signals.neighbours)}))
-        if signals.vendor_total:
+        counts, n_vendor = self.model.history.vendor_counts(request.entity, signals.vendor_id)
+        if n_vendor:
             ev.append(Evidence(kind="vendor_history", ref=signals.vendor_id or "", text="",
-                               data={"vendor_name": self.model.vendor_name(signals.vendor_id),
-                                     "total": round(signals.vendor_total, 2),
-                                     "by_combo": {k: round(v, 4) for k, v in signals.vendor_shares.items() if k in keys},
-                                     "top_share": round(max(signals.vendor_shares.values()), 4)}))
+                               data={"vendor_name": self.model.vendor_name(signals.vendor_id), "total": n_vendor,
+                                     "by_combo": {k: int(counts[k]) for k in keys if counts.get(k)},
+                                     "top_share": round(max(counts.values()) / n_vendor, 4)}))
         for c in top:
             acct = c.combo.account_no
             sim = c.features.get("acct_sim", 0.0)
-            if "account_match" in c.sources and not any(e.kind == "account_match" and e.ref == acct for e in ev):
+            if ("account_match" in c.sources and sim >= ACCOUNT_MATCH_CITE
+                    and not any(e.kind == "account_match" and e.ref == acct for e in ev)):
                 ev.append(Evidence(kind="account_match", ref=acct, text=company.accounts[acct].title,
                                    score=round(sim, 4)))
             stats = h.amount.get(c.key)

@@ -71,6 +71,9 @@ class EntityHistory:
     combo_last: dict[str, date] = field(default_factory=dict)
     vendor_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     vendor_total: Counter = field(default_factory=Counter)
+    # Unweighted counts, for evidence a person can check ("37 of 41 bills"); features use the weighted ones.
+    vendor_combo_n: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    vendor_n: Counter = field(default_factory=Counter)
     vendor_names: dict[str, str] = field(default_factory=dict)       # vendor key -> vendor id
     account_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     employee_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -113,6 +116,8 @@ class History:
             vkey = vendor_key(vendor)
             h.vendor_combo[vkey][combo] += w
             h.vendor_total[vkey] += w
+            h.vendor_combo_n[vkey][combo] += 1
+            h.vendor_n[vkey] += 1
             h.vendor_names.setdefault(vkey, vendor)
             if p.source == "correction":
                 h.corrections[(vkey, _memo_key(p.memo))][combo] += 1
@@ -134,6 +139,14 @@ class History:
         if not total:
             return {}, 0.0
         return {k: c / total for k, c in h.vendor_combo[vkey].items()}, total
+
+    def vendor_counts(self, entity: str, vendor: str | None) -> tuple[Counter, int]:
+        """combo -> number of the vendor's postings with it, and the vendor's number of postings."""
+        if not vendor:
+            return Counter(), 0
+        h = self.entity(entity)
+        vkey = vendor_key(vendor)
+        return h.vendor_combo_n.get(vkey, Counter()), int(h.vendor_n.get(vkey, 0))
 
     def correction_for(self, entity: str, vendor: str | None, memo: str) -> Counter:
         if not vendor:

@@ -134,7 +134,8 @@ def _fit_lexical(postings: Sequence[Posting]) -> dict[str, LexicalModel]:
 
 def build_company_model(name: str, company: Company, postings: Sequence[Posting],
                         embed: Callable[[list[str]], np.ndarray], *, k: int = 50,
-                        scorer_lines: int = 12000, progress: Callable[[str], None] | None = None) -> CompanyModel:
+                        scorer_lines: int = 12000, cold_start_lines: int = 2000,
+                        seed: int = 0, progress: Callable[[str], None] | None = None) -> CompanyModel:
     """Fit a company model from its postings (any order). ``embed`` maps texts to normalized vectors."""
     say = progress or (lambda msg: log.info(msg))
     postings = sorted(postings, key=lambda p: (p.entry_date, p.record_no))
@@ -159,21 +160,43 @@ def build_company_model(name: str, company: Company, postings: Sequence[Posting]
         past_model = CompanyModel(name, company, History.build(past, as_of=past[-1].entry_date),
                                   _fit_lexical(past), account_ids, account_matrix, Scorer(), past[-1].entry_date)
         source = ArrayNeighbours(past, texts[:cut], vectors)
-        xs, ys = [], []
-        for p, t in zip(recent, texts[cut:]):
-            req = request_from_posting(p)
-            sig = signals_for(past_model, req, vectors[t], source, k)
+
+        def sample(req: SuggestionRequest, vector: np.ndarray, truth: str):
+            sig = signals_for(past_model, req, vector, source, k)
             cands = generate(req, sig, company, past_model.history)
             if not cands:
-                continue
-            xs.append(featurize(cands, req, sig, past_model.history))
-            truth = posting_combination(p).key
-            ys.append(np.array([c.key == truth for c in cands], dtype=np.int8))
-        split = int(len(xs) * 0.7)
-        if split and len(xs) - split:
-            scorer = Scorer.fit(np.vstack(xs[:split]), np.concatenate(ys[:split]),
-                                np.vstack(xs[split:]), np.concatenate(ys[split:]))
-            scorer.report["candidate_recall"] = float(np.mean([y.any() for y in ys]))
+                return None
+            return (featurize(cands, req, sig, past_model.history),
+                    np.array([c.key == truth for c in cands], dtype=np.int8))
+
+        samples = [sample(request_from_posting(p), vectors[t], posting_combination(p).key)
+                   for p, t in zip(recent, texts[cut:])]
+        kept = [s for s in samples if s is not None]
+        split = int(len(kept) * 0.7)
+        fit, cal = kept[:split], kept[split:]
+        # Cold-start practice: a vendor's first bill must be judged on its memo alone. Some fit-slice
+        # lines are replayed with the vendor withheld, so the scorer learns how far memo evidence
+        # alone can be trusted (calibration stays on the real, unaugmented later slice).
+        rng = np.random.default_rng(seed)
+        fit_lines = [(p, t) for p, t, s in zip(recent, texts[cut:], samples) if s is not None][:split]
+        pick = [i for i in range(len(fit_lines)) if fit_lines[i][0].dims.get("vendor")]
+        pick = sorted(rng.choice(pick, size=min(len(pick), max(len(pick) // 6, 1), cold_start_lines),
+                                 replace=False)) if pick else []
+        if pick:
+            memo_texts = [query_text(None, fit_lines[i][0].memo) for i in pick]
+            uniq = list(dict.fromkeys(memo_texts))
+            memo_vecs = dict(zip(uniq, embed(uniq)))
+            for i, mt in zip(pick, memo_texts):
+                p = fit_lines[i][0]
+                req = request_from_posting(p).model_copy(update={"vendor": None})
+                extra = sample(req, memo_vecs[mt], posting_combination(p).key)
+                if extra is not None:
+                    fit.append(extra)
+        if fit and cal:
+            scorer = Scorer.fit(np.vstack([x for x, _ in fit]), np.concatenate([y for _, y in fit]),
+                                np.vstack([x for x, _ in cal]), np.concatenate([y for _, y in cal]))
+            scorer.report["candidate_recall"] = float(np.mean([y.any() for _, y in kept]))
+            scorer.report["cold_start_rows"] = len(pick)
     say("counting history and fitting lexical classifiers")
     as_of = postings[-1].entry_date
     model = CompanyModel(name=name, company=company, history=History.build(postings, as_of=as_of),
