@@ -148,9 +148,13 @@ def _filter_from_dict(data: dict[str, Any]) -> tuple[str, ReadFilter]:
         entry_since=date.fromisoformat(data["entry_since"]) if data.get("entry_since") else None)
 
 
-def _row_key(obj: str, row: dict[str, str]) -> str:
-    if row.get("RECORDNO"):
-        return "R:" + row["RECORDNO"]
+def _row_key(obj: str, row: dict[str, str]) -> int | str:
+    """A row's identity for de-duplication: RECORDNO (an int, small in a set of a million), else the id."""
+    rec = row.get("RECORDNO", "")
+    if rec.isdigit():
+        return int(rec)
+    if rec:
+        return "R:" + rec
     id_field = ID_FIELDS.get(obj)
     if id_field and row.get(id_field):
         return f"I:{row[id_field]}|{row.get('MEGAENTITYID', '')}"
@@ -246,7 +250,7 @@ class Syncer:
         return rep
 
     # ---- staging ----------------------------------------------------------------------------------
-    def _staged_keys(self, obj: str) -> set[str]:
+    def _staged_keys(self, obj: str) -> set[int | str]:
         if not self.staging(obj).is_dir():
             return set()
         return {_row_key(obj, r) for r in iter_object_rows(self.staging(obj).parent, obj)}
@@ -275,7 +279,7 @@ class Syncer:
         folder = self.staging(obj)
         return sorted(folder.glob("page-*.xml")) if folder.is_dir() else []
 
-    def _stage(self, obj: str, st: ObjectState, page: Page, seen: set[str]) -> None:
+    def _stage(self, obj: str, st: ObjectState, page: Page, seen: set[int | str]) -> None:
         if st.rows_seen == 0:
             st.rows_seen_total = len(page.rows) + page.numremaining
         st.rows_seen += len(page.rows)
@@ -339,7 +343,7 @@ class Syncer:
                 number += 1
                 os.replace(page, target / f"page-{number:04d}.xml")
         elif mode == "merge" and page_files(self.root, obj):
-            merged: dict[str, dict[str, str]] = {}
+            merged: dict[int | str, dict[str, str]] = {}
             for row in iter_object_rows(self.root, obj):
                 merged[_row_key(obj, row)] = row
             for row in iter_object_rows(staged.parent, obj):
