@@ -63,8 +63,8 @@ def backend(request) -> str:
     return request.param
 
 
-@pytest.fixture
-def database(backend: str, tmp_path: Path) -> Iterator[Database]:
+@contextmanager
+def fresh_database(backend: str, tmp_path: Path) -> Iterator[Database]:
     db = Database.from_settings(db_settings(backend, tmp_path))
     db.create_all()
     try:
@@ -72,6 +72,19 @@ def database(backend: str, tmp_path: Path) -> Iterator[Database]:
     finally:
         db.drop_schema()
         db.dispose()
+
+
+@pytest.fixture
+def database(backend: str, tmp_path: Path) -> Iterator[Database]:
+    with fresh_database(backend, tmp_path) as db:
+        yield db
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database(request, tmp_path_factory) -> Iterator[Database]:
+    """One database per backend for a whole module (for read-only tests over a costly setup)."""
+    with fresh_database(request.param, tmp_path_factory.mktemp("db")) as db:
+        yield db
 
 
 def tamper(db: Database, sql: str, **params: Any) -> None:

@@ -54,10 +54,13 @@ class BulkResponse(BaseModel):
 
 
 @router.post("", status_code=201, response_model=ReviewItem, summary="Submit a suggestion for review")
-def submit(suggestion: Suggestion, principal: Principal = Depends(require(*SUBMITTERS)),
+def submit(suggestion: Suggestion,
+           company: str | None = Query(None, description="The company of the suggestion (default: the default company)"),
+           principal: Principal = Depends(require(*SUBMITTERS)),
            ctx: ReviewContext = Depends(review_context)) -> ReviewItem:
-    """Store the engine's answer (as returned by POST /v1/suggestions) as a PENDING review item."""
-    return ctx.reviews.submit(suggestion, principal)
+    """Store the engine's answer (one of ``suggestions`` from POST /v1/suggestions) as a PENDING review item.
+    The learning hook uses ``company`` to teach the right company's engine."""
+    return ctx.reviews.submit(suggestion, principal, company)
 
 
 @router.get("", response_model=ReviewList, summary="List review items")

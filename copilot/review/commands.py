@@ -99,6 +99,7 @@ def review_show(item_id: int = typer.Argument(..., help="Review item id")) -> No
 @review_app.command("submit")
 def review_submit(path: Path = typer.Argument(..., help="A Suggestion JSON file (as POST /v1/suggestions "
                                                          "returns each suggestion), or - for stdin"),
+                  company: Optional[str] = typer.Option(None, help="The suggestion's company (default: the default one)"),
                   user: Optional[str] = USER_OPT) -> None:
     """Queue a suggestion for review."""
     from pydantic import ValidationError
@@ -112,7 +113,7 @@ def review_submit(path: Path = typer.Argument(..., help="A Suggestion JSON file 
         first = exc.errors()[0]
         raise InputError(f"{path}: not a suggestion: {'.'.join(map(str, first['loc']))}: {first['msg']}",
                          field=".".join(map(str, first["loc"]))) from None
-    _echo_item(_context().reviews.submit(suggestion, _operator(user)), as_json=False)
+    _echo_item(_context().reviews.submit(suggestion, _operator(user), company), as_json=False)
 
 
 @review_app.command("approve")

@@ -37,6 +37,7 @@ class ReviewRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     status: Mapped[str] = mapped_column(String(16), index=True, default=Status.pending.value)
     entity: Mapped[str] = mapped_column(String(64), index=True)
+    company: Mapped[str | None] = mapped_column(String(128))  # None = settings.default_company
     vendor: Mapped[str | None] = mapped_column(String(256))
     memo: Mapped[str] = mapped_column(Text, default="")
     amount: Mapped[str | None] = mapped_column(String(32))  # Decimal as text: exact on every backend
@@ -116,6 +117,7 @@ class ReviewItem(BaseModel):
     id: int
     status: Status
     entity: str
+    company: str | None = Field(None, description="The company the suggestion came from (None = the default one)")
     request: SuggestionRequest
     suggestion: Suggestion
     submitted_by: str
@@ -140,7 +142,7 @@ class ReviewItem(BaseModel):
     def from_row(cls, row: ReviewRow) -> "ReviewItem":
         suggestion = Suggestion.model_validate(row.suggestion)
         return cls(
-            id=row.id, status=Status(row.status), entity=row.entity, request=suggestion.request,
+            id=row.id, status=Status(row.status), entity=row.entity, company=row.company, request=suggestion.request,
             suggestion=suggestion, submitted_by=row.submitted_by, submitted_at=row.submitted_at,
             submit_audit_seq=row.submit_seq,
             final=DimensionCombination.model_validate(row.final) if row.final else None,
@@ -157,6 +159,7 @@ class LearnedCoding(BaseModel):
 
     review_id: int
     action: Literal["approve", "edit"]
+    company: str | None  # None = settings.default_company
     entity: str
     request: SuggestionRequest  # vendor, memo, amount, entry_date, known dims as the preparer typed them
     final: DimensionCombination

@@ -102,16 +102,18 @@ class ReviewService:
 
     # --- submit and read --------------------------------------------------------------------------
 
-    def submit(self, suggestion: Suggestion, principal: Principal) -> ReviewItem:
+    def submit(self, suggestion: Suggestion, principal: Principal, company: str | None = None) -> ReviewItem:
+        """Queue ``suggestion``; ``company`` names the company it came from (None = the default one)."""
         authorize(principal, *SUBMITTERS)
         request = suggestion.request
         ensure_entity(principal, request.entity)
         now = self.clock()
         top = suggestion.codings[0] if suggestion.codings else None
-        content = _suggestion_content(suggestion)
+        content = {**_suggestion_content(suggestion), "company": company}
         with self.db.session() as s:
             row = ReviewRow(
-                status=Status.pending.value, entity=request.entity, vendor=request.vendor, memo=request.memo,
+                status=Status.pending.value, entity=request.entity, company=company, vendor=request.vendor,
+                memo=request.memo,
                 amount=str(request.amount) if request.amount is not None else None,
                 entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
                 top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
@@ -216,7 +218,8 @@ class ReviewService:
                 s.refresh(row)
                 raise Conflict(f"review item {item_id} is already {row.status} (by {row.decided_by}); "
                                f"it can be decided only once", status_now=row.status)
-            content = {**_suggestion_content(suggestion), "final": _coding_json(final) if final else None,
+            content = {**_suggestion_content(suggestion), "company": row.company,
+                       "final": _coding_json(final) if final else None,
                        "diff": diff, "changed": list(diff),
                        "coding_index": coding_index if action == "approve" else None,
                        "reason": reason, "suggested_at": row.submitted_at.isoformat() + "Z",
@@ -232,7 +235,8 @@ class ReviewService:
 
     def _after_decision(self, item: ReviewItem, action: str, top: DimensionCombination | None) -> None:
         if self.on_learn is not None and item.final is not None and action in ("approve", "edit"):
-            learned = LearnedCoding(review_id=item.id, action=action, entity=item.entity, request=item.request,
+            learned = LearnedCoding(review_id=item.id, action=action, company=item.company, entity=item.entity,
+                                    request=item.request,
                                     final=item.final, suggested=top, changed=item.changed,
                                     decided_by=item.decided_by or "", decided_at=item.decided_at or self.clock(),
                                     audit_seq=item.decision_audit_seq or 0)

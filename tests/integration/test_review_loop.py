@@ -55,8 +55,8 @@ def test_suggest_review_learn_audit_search(engine, backend, tmp_path):
         assert r.status_code == 200, r.text
         suggestion = r.json()["suggestions"][0]
         before = suggestion["codings"][0]["combination"]
-        item = api.as_("preparer_us").post("/v1/reviews", json=suggestion).json()
-        assert item["status"] == "pending"
+        item = api.as_("preparer_us").post("/v1/reviews", params={"company": "acme"}, json=suggestion).json()
+        assert item["status"] == "pending" and item["company"] == "acme"
 
         # 2. The approver corrects the department.
         corrected = {**before, "dims": {**before["dims"],

@@ -50,12 +50,12 @@ def test_submit_stores_the_suggestion_pending_and_audits_it(service):
 
 
 def test_approve_takes_the_chosen_coding_and_calls_the_learning_hook(service, learned):
-    item = service.submit(make_suggestion(), PREPARER_US)
+    item = service.submit(make_suggestion(), PREPARER_US, company="acme")
     done = service.approve(item.id, APPROVER_US)
     assert done.status is Status.approved and done.final.key == "6400|department=SALES|location=NYC"
     assert done.changed == [] and done.coding_index == 0 and done.decided_by == "amy"
     [hook] = learned
-    assert hook.review_id == item.id and hook.action == "approve" and hook.entity == "US"
+    assert hook.review_id == item.id and hook.action == "approve" and hook.entity == "US" and hook.company == "acme"
     assert hook.final == done.final and hook.suggested == done.final and hook.changed == []
     assert (hook.vendor, hook.memo, hook.amount, hook.entry_date) == (
         "Delta Air Lines", "Flight JFK-ORD sales kickoff", Decimal("412.30"), date(2025, 3, 14))

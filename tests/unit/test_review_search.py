@@ -16,7 +16,7 @@ from copilot.review.audit import AuditFilter, AuditLog
 from copilot.review.queue import ReviewService
 from copilot.review.search import COLLECTION, AuditSearch, range_tokens, value_tokens
 from tests.review_support import (ADMIN, APPROVER_US, AUDITOR_ALL, AUDITOR_US, PREPARER_US,  # noqa: F401
-                                  backend, database, make_suggestion)
+                                  make_suggestion, module_database)
 
 
 @pytest.mark.parametrize("levels, trials", [(3, 300), (4, 40)])
@@ -37,9 +37,10 @@ def test_range_tokens_stay_small_for_real_ranges():
     assert len(range_tokens("a", 0, 10 ** 15 - 1, 15)) == 10  # open-ended amount range: the top level
 
 
-@pytest.fixture
-def world(database):
-    """Decided items in two entities, indexed as the ReviewService decides them."""
+@pytest.fixture(scope="module")
+def world(module_database):
+    """Decided items in two entities, indexed as the ReviewService decides them (built once per backend)."""
+    database = module_database
     audit = AuditLog(database)
     search = AuditSearch(database, audit, embedder=HashingEmbedder(dim=256), store=QdrantClientStore(location=":memory:"))
     svc = ReviewService(database, audit, on_decided=search.index_item, clock=lambda: datetime(2025, 4, 2, 10))
@@ -98,7 +99,7 @@ def test_entity_scope_is_always_applied(world):
         search.search(PREPARER_US, "flight")
 
 
-def test_scope_is_inside_the_vector_query_not_after_it(world):
+def test_scope_is_inside_the_vector_query_not_after_it(world, monkeypatch):
     search, ids, _ = world
     seen: list[dict] = []
     real = search.store.search
@@ -107,7 +108,7 @@ def test_scope_is_inside_the_vector_query_not_after_it(world):
         seen.append(dict(filters or {}))
         return real(name, vector, limit=limit, filters=filters)
 
-    search._store.search = spy  # type: ignore[method-assign]
+    monkeypatch.setattr(search.store, "search", spy)
     hits = search.search(AUDITOR_US, "Flight to Chicago", limit=1)
     assert seen[-1]["entity"] == ["US"]
     assert [h.review_id for h in hits] == [ids["flight"]]  # limit 1 still finds the US one
