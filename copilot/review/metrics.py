@@ -254,17 +254,14 @@ class Monitor:
         start = self.clock() - timedelta(days=t.window_days + t.baseline_days)
         stmt = select(ReviewRow.entity, ReviewRow.status, ReviewRow.submitted_at, ReviewRow.top_confidence,
                       ReviewRow.top_key, ReviewRow.final_key, ReviewRow.changed, ReviewRow.decided_at,
-                      ReviewRow.suggestion).where(or_(ReviewRow.submitted_at >= start, ReviewRow.decided_at >= start))
+                      ReviewRow.top3_keys).where(or_(ReviewRow.submitted_at >= start, ReviewRow.decided_at >= start))
         if entities is not None:
             stmt = stmt.where(ReviewRow.entity.in_(entities))
         with self.db.session() as s:
             rows = s.execute(stmt).all()
-        out = []
-        for r in rows:
-            top3 = {_key(c["combination"]) for c in (r.suggestion or {}).get("codings", [])[:3]}
-            out.append(Observation(r.entity, r.status, r.submitted_at, r.top_confidence, r.top_key, r.final_key,
-                                   tuple(r.changed or ()), r.decided_at, r.final_key in top3))
-        return out
+        return [Observation(r.entity, r.status, r.submitted_at, r.top_confidence, r.top_key, r.final_key,
+                            tuple(r.changed or ()), r.decided_at, r.final_key in (r.top3_keys or ()))
+                for r in rows]
 
     def summary(self, principal: Principal, entity: str | None = None) -> dict[str, Any]:
         authorize(principal, *MONITORS)
@@ -286,10 +283,6 @@ class Monitor:
         registry = CollectorRegistry(auto_describe=False)  # dedicated: never mixes with process metrics
         registry.register(_SummaryCollector(summaries, {e: obs for e, obs in per_entity.items()}))
         return generate_latest(registry)
-
-
-def _key(combination: dict[str, Any]) -> str:
-    return DimensionCombination.model_validate(combination).key
 
 
 class _SummaryCollector:

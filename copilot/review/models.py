@@ -44,6 +44,7 @@ class ReviewRow(Base):
     entry_date: Mapped[date | None] = mapped_column(Date)
     suggestion: Mapped[dict[str, Any]] = mapped_column(JSON)
     top_key: Mapped[str | None] = mapped_column(String(1024))
+    top3_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # so monitoring never parses suggestions
     top_confidence: Mapped[float | None] = mapped_column(Float)
     model: Mapped[str | None] = mapped_column(String(256))
     prompt_version: Mapped[str] = mapped_column(String(64), default="")

@@ -117,6 +117,7 @@ class ReviewService:
                 amount=str(request.amount) if request.amount is not None else None,
                 entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
                 top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
+                top3_keys=[c.combination.key for c in suggestion.codings[:3]],
                 model=suggestion.model, prompt_version=suggestion.prompt_version,
                 prompt_hash=suggestion.prompt_hash, evidence_ids=content["evidence_ids"],
                 submitted_by=principal.user_id, submitted_role=principal.role, submitted_at=now)
