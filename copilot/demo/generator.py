@@ -63,6 +63,7 @@ What is wrong in it, on purpose and labelled
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -237,6 +238,22 @@ def build_company(ctx: Ctx) -> Company:
     return company
 
 
+_STAMP = re.compile(rb"<sessiontimestamp>[^<]*</sessiontimestamp><sessiontimeout>[^<]*</sessiontimeout>")
+
+
+def _pin_session_times(base: Path, day: date) -> None:
+    """Response pages carry the session time of the export; pin it to the day after the history ends
+    so the same seed gives the same bytes (an export taken that morning)."""
+    stamp = (f"<sessiontimestamp>{day:%Y-%m-%d}T06:00:00+00:00</sessiontimestamp>"
+             f"<sessiontimeout>{day + timedelta(days=1):%Y-%m-%d}T06:00:00+00:00</sessiontimeout>").encode()
+    for page in sorted(base.rglob("page-*.xml")):
+        data = page.read_bytes()
+        head, tail = data[:4096], data[4096:]
+        pinned = _STAMP.sub(stamp, head, count=1)
+        if pinned != head:
+            page.write_bytes(pinned + tail)
+
+
 def write_demo(demo: DemoCompany, out_dir: Path | str, progress: Callable[[int], None] | None = None) -> Path:
     """Write the company directory: intacct/ pages (GLDETAIL and master data, APBILL, ARINVOICE) and
     extras/ CSVs with README.md and manifest.json. ``progress`` gets the number of postings written."""
@@ -252,6 +269,7 @@ def write_demo(demo: DemoCompany, out_dir: Path | str, progress: Callable[[int],
             yield p
 
     write_company_dir(root, demo.company, counted(demo.postings), extra_objects=demo.extra_objects)
+    _pin_session_times(root / "intacct", month_end(demo.ctx.months[-1]) + timedelta(days=1))
     if progress:
         progress(len(demo.postings) % 2000)
     ex = root / "extras"

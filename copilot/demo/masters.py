@@ -187,7 +187,7 @@ def build_customers(rng: random.Random, months: list[date]) -> list[Cust]:
                 if name not in used:
                     used.add(name)
                     break
-            first = months[0] if k < opening else months[min(len(months) - 1, rng.randrange(1, len(months)))]
+            first = months[0] if k < opening or len(months) < 2 else months[rng.randrange(1, len(months))]
             channel = rng.choices(["DIRECT", "PARTNER", "ONLINE"], weights=[65, 25, 10])[0]
             mrr_usd = 350 * rng.uniform(0.6, 1.6) if channel == "ONLINE" else math.exp(rng.gauss(8.3, 0.9))
             mrr = dec(round(min(mrr_usd, 60000) * float(FX_START[entity]), 0))
