@@ -76,7 +76,7 @@ class Calibration:
         if table is None or self.n == 0:
             return raw_p
         uniq, at_least = table
-        s = surprise_of(raw_p)
+        s = round(surprise_of(raw_p) * self.RESOLUTION) / self.RESOLUTION  # on the table's grid
         i = int(np.searchsorted(uniq, s - 1e-9, side="left"))
         if i >= len(uniq):  # more unusual than any historical line: continue on the raw scale
             return (1.0 / (self.n + 1)) * 10 ** -(s - float(uniq[-1]))
@@ -105,7 +105,7 @@ class LineScorer:
             chosen = random.Random(seed).sample(list(postings), sample)
         comps = [self.components(p.account_no, p.dims, p.entity, p.amount, exclude_self=in_history)
                  for p in chosen]
-        self.calibration = Calibration.fit(comps)
+        self.calibration = self.profile.calibration = Calibration.fit(comps)
         return self.calibration
 
     def calibrated(self, comps: dict[str, float]) -> dict[str, float]:
