@@ -417,16 +417,24 @@ def _amount_stats(matrix: np.ndarray, attr_index: dict[str, int], names: dict[st
     for _name, key, label in groups:
         keep = key >= 0
         k, x = key[keep], logs[keep]
+        if k.size == 0:
+            continue
         order = np.lexsort((x, k))
         k, x = k[order], x[order]
         starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-        ends = np.r_[starts[1:], len(k)]
-        for s, e in zip(starts.tolist(), ends.tolist()):
-            seg = x[s:e]
-            n = e - s
-            med = float(seg[n // 2]) if n % 2 else float((seg[n // 2 - 1] + seg[n // 2]) / 2)
-            out[label(int(k[s]))] = AmountStats(n, med, float(np.median(np.abs(seg - med))))
+        sizes = np.diff(np.r_[starts, len(k)])
+        med = _group_medians(x, starts, sizes)
+        dev = np.abs(x - np.repeat(med, sizes))
+        dev = dev[np.lexsort((dev, k))]  # same groups, same starts; sorted within each group
+        mad = _group_medians(dev, starts, sizes)
+        for g, n, m, d in zip(k[starts].tolist(), sizes.tolist(), med.tolist(), mad.tolist()):
+            out[label(g)] = AmountStats(n, m, d)
     return out
+
+
+def _group_medians(sorted_values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Median of each contiguous sorted group."""
+    return (sorted_values[starts + (sizes - 1) // 2] + sorted_values[starts + sizes // 2]) / 2.0
 
 
 def _robust(xs: list[float]) -> AmountStats:
