@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -56,8 +57,14 @@ def posting_point_id(company: str, entity: str, record_no: str, source: str = "h
 
 
 def _content_hash(payload: dict[str, Any], text: str, embedder_name: str) -> str:
-    blob = json.dumps([payload, text, embedder_name], sort_keys=True, separators=(",", ":"), default=str)
+    blob = json.dumps([{k: v for k, v in payload.items() if k != "hash"}, text, embedder_name],
+                      sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha1(blob.encode("utf-8")).hexdigest()
+
+
+@lru_cache(maxsize=65536)
+def _combo_key(account_no: str, dims: tuple[tuple[str, str], ...]) -> str:
+    return DimensionCombination(account_no=account_no, dims=dict(dims)).key
 
 
 @dataclass
@@ -161,13 +168,13 @@ class Ingestor:
         name = self._vendor_names.get(company, {}).get(vendor_id or "", vendor_id) if vendor_id else None
         return query_text(name, posting.memo)
 
-    def posting_point(self, company: str, posting: Posting, text: str, vector: Any = None,
+    def posting_point(self, company: str, posting: Posting, text: str,
                       weight: float = 1.0) -> tuple[str, dict[str, Any]]:
         """(point id, payload) for one posting; the payload carries its content hash."""
         payload: dict[str, Any] = {
             "company": company, "entity": posting.entity, "record_no": posting.record_no,
             "date": posting.entry_date.isoformat(), "account_no": posting.account_no, "dims": dict(posting.dims),
-            "combo": DimensionCombination(account_no=posting.account_no, dims=posting.dims).key,
+            "combo": _combo_key(posting.account_no, tuple(sorted(posting.dims.items()))),
             "vendor": posting.vendor, "memo": posting.memo, "amount": str(posting.amount),
             "tr_type": posting.tr_type, "source": posting.source, "weight": float(weight),
         }
@@ -175,7 +182,12 @@ class Ingestor:
             payload["document"] = posting.document
         if posting.currency:
             payload["currency"] = posting.currency
-        payload["hash"] = _content_hash(payload, text, self._embedder_name)
+        # Hash the values directly (not the dict): this runs for every posting on every ingest.
+        payload["hash"] = hashlib.sha1(repr((
+            company, posting.entity, posting.record_no, payload["date"], posting.account_no,
+            sorted(posting.dims.items()), posting.memo, payload["amount"], posting.tr_type, posting.source,
+            payload["weight"], posting.document, posting.currency, text, self._embedder_name,
+        )).encode("utf-8")).hexdigest()
         return posting_point_id(company, posting.entity, posting.record_no, posting.source), payload
 
     def _existing_hashes(self, ids: list[str]) -> dict[str, str]:
