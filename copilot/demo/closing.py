@@ -12,7 +12,7 @@ from copilot.demo.context import Asset, Ctx
 from copilot.demo.ledger import ZERO, Entry, Line, month_end, q, split
 
 ASSET_NAME = {"1500": "Computer Equipment", "1510": "Furniture & Fixtures", "1520": "Leasehold Improvements"}
-OPENING_CASH = {"US01": ("8450000", "620000"), "UK01": ("1180000", "140000"), "DE01": ("910000", "95000")}
+OPENING_CASH = {"US01": ("8450000", "620000"), "UK01": ("1180000", "140000"), "DE01": ("5400000", "95000")}
 OPENING_ASSETS = {"US01": [("1500", 380000), ("1510", 520000), ("1520", 1400000)],
                   "UK01": [("1500", 60000), ("1510", 90000), ("1520", 240000)],
                   "DE01": [("1500", 70000), ("1510", 60000), ("1520", 150000)]}

@@ -20,8 +20,10 @@ What is in it
   department x location with taxes, benefits, 401k and the bonus accrual (payroll.py), subscription
   and services invoicing with deferred revenue (revenue.py), depreciation, prepaid amortization,
   accruals with reversals and cost allocations (closing.py), intercompany charges and settlements
-  (intercompany.py), payments, receipts and bank-coded items (payments.py). Every entry balances to
-  the cent in its entity's currency (ledger.Book refuses anything else).
+  (intercompany.py), payments, receipts, payroll funding, VAT and sales-tax returns, a Series C round
+  and bank-coded items (payments.py). Every entry balances to the cent in its entity's currency
+  (ledger.Book refuses anything else). Trailing invoices (subcontractors, travel-agency statements)
+  arrive up to six weeks after a project ends and travel is booked up to three weeks before it starts.
 
 The coding rules (each line records the policy clause it follows; policies/*.md state them)
 -------------------------------------------------------------------------------------------
@@ -167,6 +169,7 @@ def _generate(seed: int, months: int, start: date | None, progress: Progress | N
     payments.run_card_and_reimbursements(ctx)
     payments.run_payroll_cash(ctx)
     payments.run_bank_coded(ctx)
+    payments.run_treasury(ctx)
     step("anomalies")
     injector.manual_entries()
     injector.line_anomalies()

@@ -189,8 +189,8 @@ def build_customers(rng: random.Random, months: list[date]) -> list[Cust]:
                     break
             first = months[0] if k < opening or len(months) < 2 else months[rng.randrange(1, len(months))]
             channel = rng.choices(["DIRECT", "PARTNER", "ONLINE"], weights=[65, 25, 10])[0]
-            mrr_usd = 350 * rng.uniform(0.6, 1.6) if channel == "ONLINE" else math.exp(rng.gauss(8.3, 0.9))
-            mrr = dec(round(min(mrr_usd, 60000) * float(FX_START[entity]), 0))
+            mrr_usd = 650 * rng.uniform(0.6, 1.6) if channel == "ONLINE" else math.exp(rng.gauss(9.25, 0.85))
+            mrr = dec(round(min(mrr_usd, 150000) * float(FX_START[entity]), 0))
             locs = {"US01": (["NYC", "SFO", "AUS"], [6, 3, 1]), "UK01": (["LON"], [1]),
                     "DE01": (["BER", "MUC"], [6, 4])}[entity]
             churn = None

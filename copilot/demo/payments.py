@@ -327,3 +327,67 @@ def run_bank_coded(ctx: Ctx) -> None:
             else:
                 text, amt = f"ZELLE FROM {vocab.person_name(rng, 'US').upper()} {_digits(rng, 8)}", dec(rng.uniform(20, 400))
             ctx.bank.append(BankLine(entity, on, amt, text, "unmatched", note="no GL entry yet"))
+
+
+def run_treasury(ctx: Ctx) -> None:
+    """Funding the payroll account before each run, tax remittances (VAT, sales tax) and the Series C."""
+    rng = ctx.rng("treasury")
+    last = month_end(ctx.months[-1])
+    names = {"US01": "JPMORGAN CHASE", "UK01": "BARCLAYS", "DE01": "DEUTSCHE BANK"}
+    for entity, on, net, taxes, k401, _entry in ctx.payroll_runs:
+        amount = net + taxes + k401
+        d = business_day(on - timedelta(days=1), back=True)
+        e = ctx.book.add(Entry(entity, d, "GJ", f"Fund payroll account {on:%m/%d/%Y}",
+                               [Line("1010", amount, "Transfer from operating", {"location": ctx.hq(entity)}),
+                                Line("1000", -amount, "Transfer to payroll account", {"location": ctx.hq(entity)})],
+                               source="transfer", user="treasury", created=datetime(d.year, d.month, d.day, 9)))
+        ref = _digits(rng, 8)
+        ctx.bank.append(BankLine(entity, d, -amount, f"BOOK TRANSFER DEBIT A/C XXXXXX{_digits(rng, 4)} PAYROLL {ref}",
+                                 "transfer", entry=e))
+        ctx.bank.append(BankLine(entity, d, amount, f"BOOK TRANSFER CREDIT {names[entity]} OPERATING {ref}",
+                                 "transfer", entry=e, account="1010"))
+    # VAT returns: UK01 quarterly, DE01 monthly; US01 sales tax monthly. Net of input VAT.
+    balances: dict[tuple[str, str], Decimal] = {}
+    entries_by_month: dict[date, list[Entry]] = {}
+    for e in ctx.book.entries:
+        entries_by_month.setdefault(e.date.replace(day=1), []).append(e)
+    for m in ctx.months:
+        for e in entries_by_month.get(m, []):
+            for ln in e.lines:
+                if ln.account in ("1400", "2210", "2200"):
+                    balances[(e.entity, ln.account)] = balances.get((e.entity, ln.account), ZERO) + ln.amount
+        for entity, due in (("UK01", m.month % 3 == 0), ("DE01", True), ("US01", True)):
+            if not due:
+                continue
+            on = business_day(month_end(m) + timedelta(days={"UK01": 37, "DE01": 10, "US01": 20}[entity]))
+            if on > last:
+                continue
+            if entity == "US01":
+                owed = -balances.get(("US01", "2200"), ZERO)
+                lines = [Line("2200", owed, f"Sales tax return {m:%b %Y}", {})]
+                text = f"NYS DTF SALES TAX {_digits(rng, 9)}"
+                balances[("US01", "2200")] = ZERO
+            else:
+                out_vat = -balances.get((entity, "2210"), ZERO)
+                in_vat = balances.get((entity, "1400"), ZERO)
+                owed = out_vat - in_vat
+                lines = [Line("2210", out_vat, f"VAT return {m:%b %Y}", {}),
+                         Line("1400", -in_vat, f"VAT return {m:%b %Y}", {})]
+                text = f"HMRC VAT {_digits(rng, 9)}" if entity == "UK01" else f"FINANZAMT UST-VA {m:%m/%Y}"
+                balances[(entity, "2210")] = ZERO
+                balances[(entity, "1400")] = ZERO
+            if owed == 0:
+                continue
+            lines.append(Line("1000", -owed, text, {"location": ctx.hq(entity)}))
+            e = ctx.book.add(Entry(entity, on, "CDJ", f"Tax return {m:%b %Y}", lines, source="tax", user="treasury",
+                                   created=datetime(on.year, on.month, on.day, 11)))
+            ctx.bank.append(BankLine(entity, on, -owed, text, "tax", entry=e))
+    series_c = date(2023, 9, 15)
+    if ctx.months[0] <= series_c <= last:  # a one-off: the Series C closes (see legal matters, CP-9.2)
+        amt = Decimal("35000000.00")
+        e = ctx.book.add(Entry("US01", series_c, "CRJ", "Series C preferred stock issuance",
+                               [Line("1000", amt, "Series C proceeds", {"location": "NYC"}),
+                                Line("3100", -amt, "Series C preferred stock", {})], source="financing",
+                               user="cfo", created=datetime(2023, 9, 15, 16)))
+        ctx.bank.append(BankLine("US01", series_c, amt, "WIRE IN ORG:NORTHGATE VENTURE PARTNERS IV LP OBI:SERIES C",
+                                 "financing", entry=e))

@@ -209,9 +209,9 @@ def k_site(account: str, dept: str, rule: str, what: str):
 def k_generated_facility(ctx: Ctx, rng, v: Vend, entity: str, on: date, doc: str):
     # A facility vendor working on an office fit-out project codes to leasehold improvements (FA-2.4).
     fit = [p for p in ctx.projs if p.entity == entity and p.dept == "FAC" and p.active(on)]
-    if fit and rng.random() < 0.6:
+    if fit and rng.random() < 0.25:
         p = fit[0]
-        amt = ctx.local(rng.uniform(8000, 45000), entity)
+        amt = ctx.local(rng.uniform(4000, 22000), entity)
         memo = roughen(rng, f"{rng.choice(['Build-out works', 'Electrical fit-out', 'Partition walls', 'HVAC install'])}"
                             f" - {p.short} - progress bill {rng.randint(1, 6)}")
         return [ctx.coded("1520", amt, memo, {"location": p.loc, "department": "FAC", "project": p.proj_id},
