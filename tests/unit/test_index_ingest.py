@@ -188,3 +188,44 @@ def test_policy_edits_replace_stale_chunks(store, policies):
 def test_missing_policies_dir_is_a_clear_error(tmp_path):
     with pytest.raises(InputError, match="policies directory"):
         chunk_policies(tmp_path / "nope")
+
+
+# -- the CLI, driven as a user would ---------------------------------------------------------------
+
+def test_cli_ingest_then_reingest(tmp_path, monkeypatch, policies):
+    import json
+
+    import typer
+    from typer.testing import CliRunner
+
+    from copilot.errors import NotFound
+    from copilot.formats.company_dir import write_company_dir
+    from copilot.index import commands
+    from copilot.settings import get_settings
+
+    data = tmp_path / "data"
+    write_company_dir(data / "companies" / "acme", make_company(), make_postings(120))
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(data))
+    monkeypatch.setenv("COPILOT_EMBEDDING_BACKEND", "hashing")
+    monkeypatch.setenv("COPILOT_VECTOR_BACKEND", "edge")
+    get_settings.cache_clear()
+    app = typer.Typer()
+    commands.register(app)
+    app.command("noop")(lambda: None)  # two commands, so typer keeps "ingest" as a subcommand
+    try:
+        args = ["ingest", "--company", "acme", "--policies", str(policies), "--no-train", "--no-progress"]
+        first = CliRunner().invoke(app, args)
+        assert first.exit_code == 0, first.output
+        assert "120 postings" in first.output and "added 120" in first.output
+        again = CliRunner().invoke(app, [*args, "--json"])
+        assert again.exit_code == 0, again.output
+        report = json.loads(again.stdout[again.stdout.index("{"):])
+        assert report["collections"]["postings"] == {"added": 0, "skipped": 120, "deleted": 0}
+        assert report["collections"]["policies"]["skipped"] == len(chunk_policies(policies))
+        missing = CliRunner().invoke(app, ["ingest", "--company", "nope", "--no-train"])
+        assert isinstance(missing.exception, NotFound) and "nope" in missing.exception.message
+        store = EdgeStore(data / "qdrant" / "edge")
+        assert store.count(POSTINGS, {"company": "acme"}) == 120
+        store.close()
+    finally:
+        get_settings.cache_clear()
