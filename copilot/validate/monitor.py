@@ -136,9 +136,10 @@ def _xml_postings(stream: IO[str], default_entity: str | None) -> Iterator[Posti
 
     data = stream.read().encode("utf-8")
     # Several pages may be concatenated (a paging loop appending to one file): split on declarations.
-    chunks = [c for c in data.split(b"<?xml") if c.strip()]
-    for chunk in chunks:
-        doc = (b"<?xml" + chunk) if chunk.lstrip().startswith(b" version") else chunk
+    parts = data.split(b"<?xml")
+    for doc in [parts[0], *(b"<?xml" + p for p in parts[1:])]:
+        if not doc.strip():
+            continue
         try:
             parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
             root = etree.fromstring(doc.strip(), parser)
