@@ -131,12 +131,13 @@ class _Plan:
         self.account_code = get(m.account.code, "account.code")
         self.account_title = get(m.account.title, "account.title")
         self.derive_account = m.account.code is None
-        self.dims: list[tuple[str, Getter, Getter, bool, str]] = []
+        self.dims: list[tuple[str, Getter, Getter, bool, str, dict[str, str]]] = []
         for key, spec in m.dimensions.items():
             code = get(spec.code, f"dimensions.{key}.code", spec.optional)
             title = get(spec.title, f"dimensions.{key}.title", spec.optional)
             if code is not _blank or title is not _blank:
-                self.dims.append((key, code, title, spec.required, blame(spec.code or spec.title)))
+                self.dims.append((key, code, title, spec.required, blame(spec.code or spec.title),
+                                  reader.master.derived.setdefault(key, {})))
         if m.entity is not None:
             self.entity = get(m.entity.code, "entity.code")
             self.entity_title = get(m.entity.title, "entity.title")
@@ -144,6 +145,15 @@ class _Plan:
             name = reader.company_name.strip() or "MAIN"
             code = reader.master.derive("entity", name)
             self.entity, self.entity_title = (lambda row: code), (lambda row: name)
+        # The common amount case, read inline from the parser's cache in convert().
+        self.plain_amount = self.amount is not None and self.side is None
+        self.sign = -1 if m.sign == "positive_is_credit" else 1
+        self.date_cache, self.amount_cache = reader.dates.cache, reader.amounts.cache
+        self.check_record_no, self.skip_zero = m.record_no is not None, m.filter.skip_zero_amounts
+        # One entity and currency for the whole file (the usual case): counted once, not per row.
+        self.fixed_entity = m.entity is None or all(
+            s is None or s.constant is not None for s in (m.entity.code, m.entity.title))
+        self.fixed_entity = self.fixed_entity and (m.currency is None or m.currency.constant is not None)
         self.texts = tuple(get(getattr(m, k), k) for k in
                            ("currency", "memo", "document", "journal", "batch", "batch_title", "record_no"))
         carried = [c for c in m.carry_down if header.has(c)]
@@ -228,6 +238,9 @@ class _Plan:
             yield posting
         report.rows_read = rows
         report.incomplete_entries = len(entries_bad & entries_ok)
+        if self.fixed_entity and report.imported:
+            none: list[str] = []
+            self.count_entity(self.entity(none), self.entity_title(none), self.texts[0](none), report.imported)
         if progress is not None:
             progress(rows)
 
@@ -261,13 +274,19 @@ class _Plan:
         """One row -> a Posting; None with ``errors`` filled when the row is bad."""
         m, master = self.m, self.reader.master
         text = self.date(cells)
-        day = self.reader.dates.cache.get(text)
+        day = self.date_cache.get(text)
         if day is None:
             try:
                 day = self.reader.dates.parse(text)
             except ValueError as exc:
                 errors.append(BadRow(line, blame(m.date), str(exc)))
-        tr_type, amount = self._amount(line, cells, errors)
+        amount = self.amount_cache.get(self.amount(cells)) if self.plain_amount else None
+        if amount is None:  # not seen yet, or debit/credit or side columns: the general path
+            tr_type, amount = self._amount(line, cells, errors)
+        elif amount < 0:
+            tr_type, amount = -self.sign, -amount
+        else:
+            tr_type = self.sign
         acct, acct_title = self.account_code(cells), self.account_title(cells)
         if not acct and acct_title and self.derive_account:
             acct = master.derive("account", acct_title)
@@ -275,11 +294,10 @@ class _Plan:
             errors.append(BadRow(line, blame(m.account.code or m.account.title), "account is missing"))
         dims: dict[str, str] = {}
         titles: list[tuple[str, str, str]] = []
-        derived = master.derived
-        for key, get_code, get_title, required, col in self.dims:
+        for key, get_code, get_title, required, col, derived in self.dims:
             code, title = get_code(cells), get_title(cells)
             if not code and title:
-                code = derived.get((key, title)) or master.derive(key, title)
+                code = derived.get(title) or master.derive(key, title)
             if code:
                 dims[key] = code
                 titles.append((key, code, title))
@@ -291,7 +309,7 @@ class _Plan:
         g = self.texts
         currency, memo, document, journal = g[0](cells), g[1](cells), g[2](cells), g[3](cells)
         batch, batch_title, record_no = g[4](cells), g[5](cells), g[6](cells)
-        if m.record_no is not None:
+        if self.check_record_no:
             if not record_no:
                 errors.append(BadRow(line, blame(m.record_no), "record number is missing"))
             elif record_no in self.record_nos:
@@ -299,7 +317,7 @@ class _Plan:
             self.record_nos.add(record_no)
         if errors or day is None or amount is None:
             return None
-        if not amount and m.filter.skip_zero_amounts:
+        if not amount and self.skip_zero:
             self.reader.report.filtered["zero amount"] += 1
             return _FILTERED
         try:
@@ -315,10 +333,18 @@ class _Plan:
             return None
         # Master data only from rows that made it in: a rejected row must not invent an account.
         seen = master.seen
-        for pair in ((ACCOUNT, acct, acct_title), (ENTITY, entity, self.entity_title(cells)),
-                     (CURRENCY, entity, currency), *titles):
+        pair = (ACCOUNT, acct, acct_title)
+        seen[pair] = seen.get(pair, 0) + 1
+        for pair in titles:
             seen[pair] = seen.get(pair, 0) + 1
+        if not self.fixed_entity:
+            self.count_entity(entity, self.entity_title(cells), currency)
         return posting
+
+    def count_entity(self, entity: str, title: str, currency: str, rows: int = 1) -> None:
+        seen = self.reader.master.seen
+        for pair in ((ENTITY, entity, title), (CURRENCY, entity, currency)):
+            seen[pair] = seen.get(pair, 0) + rows
 
     def _amount(self, line: int, cells: list[str], errors: list[BadRow]) -> tuple[int, Decimal | None]:
         m, amounts = self.m, self.reader.amounts

@@ -23,12 +23,13 @@ class MasterBuilder:
         # (kind, code, title) -> rows. One flat dict, so the reader counts with no call per row.
         # For CURRENCY the code is the entity and the title its currency.
         self.seen: dict[tuple[str, str, str], int] = {}
-        self.derived: dict[tuple[str, str], str] = {}  # (dimension, raw name) -> code
+        self.derived: dict[str, dict[str, str]] = {}  # dimension -> raw name -> code
         self._owners: dict[tuple[str, str], str] = {}  # (dimension, derived code) -> normalized name
 
     def derive(self, dimension: str, name: str) -> str:
         """A stable code for a name; two different names never share one (checked, not assumed)."""
-        code = self.derived.get((dimension, name))
+        known = self.derived.setdefault(dimension, {})
+        code = known.get(name)
         if code is None:
             code = derive_code(name)
             norm = normalize_name(name)
@@ -36,7 +37,7 @@ class MasterBuilder:
             if owner != norm:
                 raise CopilotError(f"{dimension}: names {owner!r} and {norm!r} derive the same code "
                                    f"{code!r}; give the mapping a code column for {dimension}")
-            self.derived[(dimension, name)] = code
+            known[name] = code
         return code
 
     def titles(self) -> dict[str, dict[str, dict[str, int]]]:
