@@ -248,5 +248,6 @@ def parse_mapping(data: dict[str, Any], *, source: str = "mapping") -> LedgerMap
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first.get("loc", ()) if not str(p).startswith("function-"))
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        raise ConfigurationError(f"{source}: {loc or 'mapping'}: {first.get('msg')}{more}",
+        message = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise ConfigurationError(f"{source}: {loc or 'mapping'}: {message}{more}",
                                  field=loc or None) from None
