@@ -14,7 +14,7 @@ from decimal import Decimal
 from copilot.demo import products
 from copilot.demo.chart import PREPAID_THRESHOLD_USD, saas_account
 from copilot.demo.context import Ctx
-from copilot.demo.ledger import Line, business_day, dec, month_end
+from copilot.demo.ledger import business_day, dec, month_end
 from copilot.demo.masters import Vend
 from copilot.demo.vocab import roughen
 
