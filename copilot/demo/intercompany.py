@@ -99,7 +99,6 @@ def run_intercompany(ctx: Ctx) -> None:
         # IC-4: each quarter, the parent recharges shared software to the subsidiaries by headcount, at cost.
         if m.month % 3 == 0:
             quarter = [mm for mm in ctx.months if mm <= m and (m.year, (m.month - 1) // 3) == (mm.year, (mm.month - 1) // 3)]
-            group = ctx.headcount(None, end)
             for acct in ("6400", "6410"):
                 base = sum((ctx.recharge_base.get((mm, acct), ZERO) for mm in quarter), ZERO)
                 non_us = ctx.headcount("UK01", end) + ctx.headcount("DE01", end)
