@@ -167,6 +167,22 @@ class _As:
         return call
 
 
+_key_file: list[tuple[str, dict[str, str]]] = []
+
+
+def write_keys(path: Path) -> dict[str, str]:
+    """A key file with one key per user in USERS (made once per run: creating keys is deliberate work)."""
+    if not _key_file:
+        first = path.with_name("keys-template.yaml")
+        store = KeyStore(first)
+        keys = {user: store.create(user, role, entities)[0] for user, (role, entities) in USERS.items()}
+        _key_file.append((first.read_text(encoding="utf-8"), keys))
+    text, keys = _key_file[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return keys
+
+
 @contextmanager
 def open_api(settings: Settings, *, app_state: dict[str, Any] | None = None, **context: Any) -> Iterator[Api]:
     """The app over ``settings`` with one key per user in USERS; ``context`` goes to ReviewContext
@@ -176,8 +192,7 @@ def open_api(settings: Settings, *, app_state: dict[str, Any] | None = None, **c
     from copilot.api.app import create_app
     from copilot.review.context import ReviewContext
 
-    store = KeyStore(settings.api_keys_path)
-    keys = {user: store.create(user, role, entities)[0] for user, (role, entities) in USERS.items()}
+    keys = write_keys(settings.api_keys_path)
     learned: list = []
     context.setdefault("on_learn", learned.append)
     ctx = ReviewContext.from_settings(settings, **context)
@@ -196,4 +211,12 @@ def open_api(settings: Settings, *, app_state: dict[str, Any] | None = None, **c
 @pytest.fixture
 def api(backend: str, tmp_path: Path) -> Iterator[Api]:
     with open_api(db_settings(backend, tmp_path, embedding_backend="hashing", vector_backend="memory")) as a:
+        yield a
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_api(request, tmp_path_factory) -> Iterator[Api]:
+    """One app per backend for a whole module, for tests that only add independent items."""
+    path = tmp_path_factory.mktemp("api")
+    with open_api(db_settings(request.param, path, embedding_backend="hashing", vector_backend="memory")) as a:
         yield a

@@ -13,7 +13,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from tests.review_support import Api, api, backend, make_suggestion, tamper  # noqa: F401
+from tests.review_support import Api, api, backend, make_suggestion, module_api, tamper  # noqa: F401
 
 PROBLEM = "application/problem+json"
 
@@ -149,7 +149,8 @@ def test_no_key_or_a_bad_key_is_401(api: Api):
     ("admin", "post", "/v1/reviews", "suggestion", True),
     ("admin", "get", "/v1/audit/export?format=json", None, True),
 ])
-def test_each_role_is_refused_what_it_may_not_do(api: Api, user, method, url, body, allowed):
+def test_each_role_is_refused_what_it_may_not_do(module_api: Api, user, method, url, body, allowed):
+    api = module_api
     item = submit(api)
     if body == "suggestion":
         body = make_suggestion("US").model_dump(mode="json")
