@@ -110,6 +110,9 @@ class EdgeStore:
         path = self._path(name)
         q = _edge()
         with _REGISTRY_LOCK:
+            held = self._held.get(name)  # another thread of this store may have opened it meanwhile
+            if held is not None and not held.closed:
+                return held
             entry = _REGISTRY.get(path)
             if entry is None:
                 exists = (path / "edge_config.json").exists()
@@ -122,7 +125,7 @@ class EdgeStore:
                     else:
                         config = q.EdgeConfig(
                             vectors=q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine),
-                            # Payload is read for every hit; keeping it cached in RAM is much faster.
+                            # Payload is read for every hit: keep it in RAM rather than the Cold (disk) default.
                             payload_memory=q.Memory.Cached)
                         shard = q.EdgeShard.create(str(path), config)
                         stored = dim
