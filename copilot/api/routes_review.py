@@ -68,7 +68,7 @@ def list_items(status: Status | None = None, entity: str | None = None,
                limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
                principal: Principal = Depends(require(*READERS)),
                ctx: ReviewContext = Depends(review_context)) -> ReviewList:
-    items, total = ctx.reviews.list(principal, ListFilter(status, entity, limit, offset))
+    items, total = ctx.reviews.list_items(principal, ListFilter(status, entity, limit, offset))
     return ReviewList(items=items, total=total)
 
 

@@ -75,7 +75,7 @@ def review_list(status: Optional[str] = typer.Option(None, help="pending | appro
         st = Status(status) if status else None
     except ValueError:
         raise InputError(f"--status must be one of {', '.join(s.value for s in Status)}", field="status") from None
-    items, total = _context().reviews.list(_operator(None), ListFilter(st, entity, limit, 0))
+    items, total = _context().reviews.list_items(_operator(None), ListFilter(st, entity, limit, 0))
     if as_json:
         typer.echo(json.dumps({"total": total, "items": [i.model_dump(mode="json") for i in items]}, indent=2))
         return

@@ -137,7 +137,7 @@ class ReviewService:
             ensure_visible(principal, row.entity, f"review item {item_id}")
             return ReviewItem.from_row(row)
 
-    def list(self, principal: Principal, flt: ListFilter) -> tuple[list[ReviewItem], int]:
+    def list_items(self, principal: Principal, flt: ListFilter) -> tuple[list[ReviewItem], int]:
         """Items in the principal's entities, oldest first (the queue order); also the total count."""
         authorize(principal, *READERS)
         if flt.entity:

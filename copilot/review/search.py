@@ -98,9 +98,14 @@ class SearchHit(BaseModel):
     audit_url: str | None
 
 
+def _chosen(item: ReviewItem) -> Any:
+    """The suggested coding the reviewer approved (None for edits and rejects)."""
+    return item.suggestion.codings[item.coding_index] if item.coding_index is not None else None
+
+
 def _document(item: ReviewItem) -> str:
     s = item.suggestion
-    chosen = item.suggestion.codings[item.coding_index] if item.coding_index is not None and s.codings else None
+    chosen = _chosen(item)
     parts = [s.narrative or "", s.reasoning, chosen.reasoning if chosen else "",
              f"Vendor: {item.request.vendor or ''}. Memo: {item.request.memo}",
              f"Decision: {item.status.value}" + (f" because {item.reason}" if item.reason else "")]
@@ -240,7 +245,7 @@ class AuditSearch:
                 continue
             s = item.suggestion
             top = s.codings[0].combination.key if s.codings else None
-            chosen = s.codings[item.coding_index] if item.coding_index is not None and s.codings else None
+            chosen = _chosen(item)
             seq = item.decision_audit_seq
             out.append(SearchHit(
                 score=round(float(hit.score), 4), review_id=item.id, audit_seq=seq,

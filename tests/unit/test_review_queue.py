@@ -157,14 +157,14 @@ def test_roles_and_entities_are_enforced_by_the_service_too(service):
 def test_list_is_scoped_filtered_and_in_queue_order(service):
     ids = [service.submit(make_suggestion(e), ADMIN).id for e in ("US", "UK", "US", "UK")]
     service.approve(ids[0], ADMIN)
-    items, total = service.list(PREPARER_US, ListFilter())
+    items, total = service.list_items(PREPARER_US, ListFilter())
     assert [i.id for i in items] == [ids[0], ids[2]] and total == 2
-    items, total = service.list(APPROVER_US, ListFilter(status=Status.pending))
+    items, total = service.list_items(APPROVER_US, ListFilter(status=Status.pending))
     assert [i.id for i in items] == [ids[2]]
-    items, total = service.list(ADMIN, ListFilter(entity="UK", limit=1))
+    items, total = service.list_items(ADMIN, ListFilter(entity="UK", limit=1))
     assert [i.id for i in items] == [ids[1]] and total == 2
     with pytest.raises(PermissionDenied):
-        service.list(PREPARER_US, ListFilter(entity="UK"))
+        service.list_items(PREPARER_US, ListFilter(entity="UK"))
 
 
 def test_bulk_decides_each_item_on_its_own(service, learned):
