@@ -21,7 +21,7 @@ from sqlalchemy import func, select, update
 from copilot.domain import DimensionCombination, Suggestion
 from copilot.errors import Conflict, CopilotError, InputError, NotFound
 from copilot.review.access import DECIDERS, READERS, SUBMITTERS, Principal, authorize, ensure_entity, ensure_visible
-from copilot.review.audit import AuditLog
+from copilot.review.audit import AuditLog, utc_iso
 from copilot.review.db import Database
 from copilot.review.models import LearnedCoding, ReviewItem, ReviewRow, Status
 
@@ -223,7 +223,7 @@ class ReviewService:
                        "final": _coding_json(final) if final else None,
                        "diff": diff, "changed": list(diff),
                        "coding_index": coding_index if action == "approve" else None,
-                       "reason": reason, "suggested_at": row.submitted_at.isoformat() + "Z",
+                       "reason": reason, "suggested_at": utc_iso(row.submitted_at),
                        "submit_seq": row.submit_seq}
             record = self.audit.append(s, action=action, principal=principal, entity=row.entity,
                                        review_id=item_id, content=content, at=now)

@@ -14,7 +14,7 @@ and "any token in the cover" is exactly "value in range". Dates use the same sch
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from copilot.errors import InputError
 from copilot.review.access import AUDITORS, Principal, authorize, scoped_entities
-from copilot.review.audit import AuditLog
+from copilot.review.audit import AuditLog, utc_iso
 from copilot.review.db import Database
 from copilot.review.models import ReviewItem, ReviewRow, Status
 
@@ -255,7 +255,7 @@ class AuditSearch:
                 vendor=item.request.vendor, memo=item.request.memo, narrative=s.narrative,
                 reasoning=(chosen.reasoning if chosen and chosen.reasoning else s.reasoning),
                 reason=item.reason, submitted_by=item.submitted_by, decided_by=item.decided_by,
-                decided_at=item.decided_at.isoformat() + "Z" if isinstance(item.decided_at, datetime) else None,
+                decided_at=utc_iso(item.decided_at) if item.decided_at else None,
                 review_url=f"/v1/reviews/{item.id}",
                 audit_url=f"/v1/audit?review_id={item.id}" if seq else None))
         return out
