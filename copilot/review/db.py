@@ -79,8 +79,8 @@ class Database:
                     conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"'))
                 Base.metadata.create_all(conn)
         except OperationalError as exc:
-            raise UpstreamError(f"database unreachable ({make_url(self.url).render_as_string()}): "
-                                f"{exc.orig}") from None
+            reason = " ".join(str(exc.orig).split())  # the driver's message spans lines; errors are one line
+            raise UpstreamError(f"database unreachable ({make_url(self.url).render_as_string()}): {reason}") from None
 
     def drop_schema(self) -> None:
         """PostgreSQL only: drop this database's schema and everything in it (test clean-up)."""
