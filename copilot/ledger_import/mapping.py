@@ -169,6 +169,20 @@ class LedgerMapping(BaseModel):
     keep_columns: list[str] = Field(default_factory=list, description="kept on each posting as extra fields")
     filter: FilterSpec = Field(default_factory=FilterSpec)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _vendor_shorthand(cls, data: Any) -> Any:
+        """``vendor: {name: merchant_name}`` at the top level means ``dimensions: {vendor: ...}``."""
+        if isinstance(data, dict) and "vendor" in data:
+            data = dict(data)
+            vendor = data.pop("vendor")
+            dims = dict(data.get("dimensions") or {})
+            if any((canonical_dimension(str(k)) or str(k).lower()) == "vendor" for k in dims):
+                raise ValueError("vendor is given both at the top level and under dimensions")
+            dims["vendor"] = vendor
+            data["dimensions"] = dims
+        return data
+
     @field_validator("description_row", mode="before")
     @classmethod
     def _yes_no(cls, v: Any) -> Any:

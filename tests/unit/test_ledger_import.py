@@ -306,6 +306,11 @@ def test_mapping_and_header_problems_are_one_clear_error(tmp_path):
         parse_mapping(simple_mapping(debit="Debit"))
     with pytest.raises(ConfigurationError, match="dimensions"):
         parse_mapping(simple_mapping(dimensions={"cost centre": {"code": "X"}}))
+    top = simple_mapping(vendor={"code": "VendorId", "name": "Vendor"})
+    del top["dimensions"]["vendor"]
+    assert parse_mapping(top).dimensions["vendor"].code.column == "VendorId"  # top-level shorthand
+    with pytest.raises(ConfigurationError, match="both at the top level"):
+        parse_mapping(simple_mapping(vendor="Vendor"))
     with pytest.raises(ConfigurationError, match="unknown encoding"):
         parse_mapping(simple_mapping(encoding="klingon"))
     bad_yaml = write(tmp_path / "m.yaml", "date: [unclosed\n")
