@@ -33,6 +33,8 @@ COMMAND_MODULES: list[str] = [
     "copilot.index.commands",
     "copilot.review.commands",
     "copilot.validate.commands",
+    "copilot.intercompany.commands",
+    "copilot.allocation.commands",
 ]
 
 

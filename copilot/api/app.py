@@ -22,6 +22,8 @@ ROUTERS: list[str] = [
     "routes_metrics",
     "routes_validate",
     "routes_webhooks",
+    "routes_intercompany",
+    "routes_allocation",
 ]
 
 
