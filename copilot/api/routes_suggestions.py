@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
 
+from copilot.api.auth import Principal, ensure_entity, require
 from copilot.api.deps import settings_dep, suggestion_service
 from copilot.domain import JournalLine, Suggestion, SuggestionRequest
 from copilot.errors import InputError
@@ -74,10 +75,17 @@ def glentry_request(entity: str, line: JournalLine, when: date | None) -> Sugges
 
 
 @router.post("/suggestions", response_model=SuggestionsResponse,
-             responses={404: {"description": "Unknown company or entity"}, 422: {"description": "Invalid body"}})
+             responses={401: {"description": "No or unknown API key"},
+                        403: {"description": "Role or entity not allowed"},
+                        404: {"description": "Unknown company or entity"}, 422: {"description": "Invalid body"}})
 def suggest(body: SuggestionBody, settings: Settings = Depends(settings_dep),
-            service=Depends(suggestion_service)) -> SuggestionsResponse:
-    """Top-3 valid, complete codings per line with calibrated confidence, evidence and reasoning."""
+            service=Depends(suggestion_service),
+            principal: Principal = Depends(require("preparer"))) -> SuggestionsResponse:
+    """Top-3 valid, complete codings per line with calibrated confidence, evidence and reasoning.
+
+    Needs a preparer (or admin) key for the entity.
+    """
+    ensure_entity(principal, body.entity)
     company = body.company or settings.default_company
     if body.line is not None:
         requests = [line_request(body.entity, body.line)]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from copilot.domain.text import clean, query_text
 from copilot.engine.candidates import Candidate, Signals, featurize, generate
 from copilot.engine.model import CompanyModel, signals_for
 from copilot.engine.neighbours import NeighbourSource
-from copilot.errors import InputError, NotFound
+from copilot.errors import CopilotError, InputError, NotFound
 
 
 class Embedder(Protocol):
@@ -43,18 +43,20 @@ class Engine:
         self.explainer, self.policies, self.k, self.top_k = explainer, policies, k, top_k
 
     # -- ranking (used by the evaluation too) -------------------------------------------------------
-    def rank(self, request: SuggestionRequest, vector: np.ndarray | None = None
-             ) -> tuple[list[Candidate], np.ndarray, Signals]:
+    def rank(self, request: SuggestionRequest, vector: np.ndarray | None = None, *,
+             signals: Signals | None = None) -> tuple[list[Candidate], np.ndarray, Signals]:
         company = self.model.company
         if request.entity not in company.entities:
             raise NotFound(f"entity {request.entity!r} is not in company {self.model.name!r}",
                            field="entity")
+        request = self.model.enrich(request)
         if request.account_no and request.account_no not in company.accounts:
             raise InputError(f"account {request.account_no!r} does not exist", field="account_no")
         if vector is None:
             vendor_name = self.model.vendor_name(self.model.resolve_vendor(request.vendor))
             vector = self.embedder.embed([query_text(vendor_name, request.memo)])[0]
-        signals = signals_for(self.model, request, vector, self.neighbours, self.k)
+        if signals is None:
+            signals = signals_for(self.model, request, vector, self.neighbours, self.k)
         cands = generate(request, signals, company, self.model.history)
         if not cands:
             return [], np.zeros(0), signals
@@ -74,18 +76,27 @@ class Engine:
     def suggest(self, request: SuggestionRequest) -> Suggestion:
         started = time.perf_counter()
         request = request.model_copy(update={"memo": clean(request.memo), "vendor": clean(request.vendor) or None})
+        request = self.model.enrich(request)  # the answer shows the timesheet hint it used
         vendor_name = self.model.vendor_name(self.model.resolve_vendor(request.vendor))
         vector = self.embedder.embed([query_text(vendor_name, request.memo)])[0]
         cands, conf, signals = self.rank(request, vector)
+        return self._answer(request, vector, cands, conf, signals, started)
+
+    def _answer(self, request: SuggestionRequest, vector: np.ndarray, cands: list[Candidate], conf: np.ndarray,
+                signals: Signals, started: float, *, policies: list[Evidence] | None = None,
+                explain: Callable | None = None) -> Suggestion:
+        """Top-k codings with their evidence and explanation (the second half of suggest())."""
         top = cands[: self.top_k]
-        evidence = self._evidence(request, top, signals, vector)
+        evidence = self._evidence(request, top, signals, vector, policies=policies)
         codings = [RankedCoding(combination=self._with_counterparties(c.combo, request, signals),
                                 confidence=round(float(p), 4), score=round(float(p), 4),
                                 evidence_ids=[e.id for e in evidence if _supports(e, c)])
                    for c, p in zip(top, conf)]
         suggestion = Suggestion(request=request, codings=codings, evidence=evidence)
-        if self.explainer is not None and codings:
-            exp = self.explainer.explain(request, codings, evidence, self.model.company)
+        if explain is None and self.explainer is not None:
+            explain = self.explainer.explain
+        if explain is not None and codings:
+            exp = explain(request, codings, evidence, self.model.company)
             by_key = {c.combination.key: c for c in codings}
             ordered = [by_key[k] for k in exp.order if k in by_key]
             ordered += [c for c in codings if c.combination.key not in exp.order]
@@ -100,6 +111,71 @@ class Engine:
                                     "account match produced an active, complete combination for this entity.")
         suggestion.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return suggestion
+
+    # -- many lines at once (batch import, bank feeds) ---------------------------------------------
+    def suggest_many(self, requests: Sequence[SuggestionRequest], *, llm: bool = False,
+                     return_errors: bool = False) -> list[Suggestion | CopilotError]:
+        """suggest() for many lines: the same answers, a fraction of the work per line.
+
+        Identical requests are answered once. Retrieval (neighbours, vendor history, lexical scores,
+        account matches, policy clauses) depends only on entity, vendor, memo, employee, timesheet
+        project and side, so it is done once per distinct combination of those. Distinct texts are
+        embedded in one call and searched in one batched query per entity. Candidates, features and
+        confidence are still computed per line (the amount is a feature).
+
+        Explanations use the deterministic templates unless ``llm`` is set: one LLM call per line
+        would cost more than everything else together. With ``return_errors`` a line that cannot be
+        answered (unknown entity or account) gets its CopilotError in place instead of raising.
+        """
+        out: list[Suggestion | CopilotError | None] = [None] * len(requests)
+        cleaned = [r.model_copy(update={"memo": clean(r.memo), "vendor": clean(r.vendor) or None})
+                   for r in requests]
+        first: dict[str, int] = {}
+        same: list[int] = []
+        for i, r in enumerate(cleaned):
+            same.append(first.setdefault(r.model_dump_json(), i))
+        unique = sorted(set(same))
+        text_of = {i: query_text(self.model.vendor_name(self.model.resolve_vendor(cleaned[i].vendor)),
+                                 cleaned[i].memo) for i in unique}
+        texts = list(dict.fromkeys(text_of.values()))
+        vectors = dict(zip(texts, self.embedder.embed(texts))) if texts else {}
+
+        # One batched neighbour query per entity over its distinct texts.
+        wanted: dict[str, list[str]] = {}
+        for i in unique:
+            if cleaned[i].entity in self.model.company.entities:
+                wanted.setdefault(cleaned[i].entity, [])
+                if text_of[i] not in wanted[cleaned[i].entity]:
+                    wanted[cleaned[i].entity].append(text_of[i])
+        found: dict[tuple[str, str], list] = {}
+        for entity, ts in wanted.items():
+            for t, hits in zip(ts, _search_many(self.neighbours, entity, np.stack([vectors[t] for t in ts]), self.k)):
+                found[(entity, t)] = hits
+        policies: dict[str, list[Evidence]] = {}
+        signals: dict[tuple, Signals] = {}
+        explain = None
+        if not llm and self.explainer is not None:
+            explain = getattr(self.explainer, "deterministic", None)
+        for i in unique:
+            started = time.perf_counter()
+            r, t = cleaned[i], text_of[i]
+            try:
+                sig_key = (r.entity, r.vendor, r.memo, r.employee, r.timesheet_project, r.tr_type)
+                sig = signals.get(sig_key)
+                if sig is None and r.entity in self.model.company.entities:
+                    sig = signals[sig_key] = signals_for(self.model, r, vectors[t], _Fixed(found[(r.entity, t)]),
+                                                         self.k)
+                cands, conf, sig = self.rank(r, vectors[t], signals=sig)
+                if t not in policies and self.policies is not None:
+                    policies[t] = self.policies(self.model.name, vectors[t], 2)
+                out[i] = self._answer(r, vectors[t], cands, conf, sig, started, policies=policies.get(t),
+                                      explain=explain)
+            except CopilotError as exc:
+                if not return_errors:
+                    raise
+                out[i] = exc
+        return [out[j] if j == i else _copy(out[j]) for i, j in enumerate(same)]
+
 
     def _with_counterparties(self, combo: DimensionCombination, request: SuggestionRequest,
                              signals: Signals) -> DimensionCombination:
@@ -118,7 +194,7 @@ class Engine:
         return DimensionCombination(account_no=combo.account_no, dims=dims)
 
     def _evidence(self, request: SuggestionRequest, top: list[Candidate], signals: Signals,
-                  vector: np.ndarray) -> list[Evidence]:
+                  vector: np.ndarray, *, policies: list[Evidence] | None = None) -> list[Evidence]:
         company, h = self.model.company, self.model.history.entity(request.entity)
         keys = {c.key for c in top}
         ev: list[Evidence] = []
@@ -152,7 +228,9 @@ class Engine:
         if request.timesheet_project:
             ev.append(Evidence(kind="timesheet", ref=request.timesheet_project, text="",
                                data={"employee": request.employee}))
-        if self.policies is not None:
+        if policies is not None:
+            ev.extend(policies)
+        elif self.policies is not None:
             ev.extend(self.policies(self.model.name, vector, 2))
         return ev
 
@@ -169,3 +247,28 @@ def _supports(e: Evidence, c: Candidate) -> bool:
     if e.kind == "timesheet":
         return c.combo.dims.get("project") == e.ref
     return e.kind == "policy"
+
+
+class _Fixed:
+    """A neighbour source that answers with neighbours already fetched (suggest_many)."""
+
+    def __init__(self, hits: list) -> None:
+        self.hits = hits
+
+    def search(self, entity: str, vector: np.ndarray, k: int) -> list:
+        return self.hits[:k]
+
+
+def _search_many(source: NeighbourSource, entity: str, vectors: np.ndarray, k: int) -> list[list]:
+    """One batched query when the source has one (StoreNeighbours.search_many), else one per vector."""
+    many = getattr(source, "search_many", None)
+    if many is not None:
+        return many(entity, vectors, k)
+    return [source.search(entity, v, k) for v in vectors]
+
+
+def _copy(answer: Suggestion | CopilotError | None) -> Suggestion | CopilotError | None:
+    """The answer of an identical earlier line, as its own object."""
+    if isinstance(answer, Suggestion):
+        return answer.model_copy(deep=True)
+    return answer

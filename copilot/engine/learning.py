@@ -35,6 +35,7 @@ def build_learner(settings: Settings, service=None) -> Callable:
         service = components.suggestion_service(settings)
 
     def learn(learned) -> None:
-        service.learn(settings.default_company, correction_posting(learned))
+        company = getattr(learned, "company", None) or settings.default_company
+        service.learn(company, correction_posting(learned))
 
     return learn

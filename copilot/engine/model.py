@@ -23,6 +23,7 @@ from copilot.engine.history import History, posting_combination
 from copilot.engine.lexical import LexicalModel, line_document
 from copilot.engine.neighbours import ArrayNeighbours, NeighbourSource
 from copilot.engine.scorer import Scorer
+from copilot.engine.timesheets import Timesheets
 
 log = logging.getLogger(__name__)
 MODEL_VERSION = 1
@@ -40,6 +41,14 @@ class CompanyModel:
     as_of: date
     version: int = MODEL_VERSION
     info: dict = field(default_factory=dict)
+    timesheets: Timesheets | None = None
+
+    def enrich(self, request: SuggestionRequest) -> SuggestionRequest:
+        """Fill the timesheet project hint from the company's timesheets when the preparer gave none."""
+        if request.timesheet_project or self.timesheets is None:
+            return request
+        project = self.timesheets.project_for(request.employee, request.entry_date)
+        return request.model_copy(update={"timesheet_project": project}) if project else request
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -135,7 +144,7 @@ def _fit_lexical(postings: Sequence[Posting]) -> dict[str, LexicalModel]:
 def build_company_model(name: str, company: Company, postings: Sequence[Posting],
                         embed: Callable[[list[str]], np.ndarray], *, k: int = 50,
                         scorer_lines: int = 12000, cold_start_lines: int = 2000,
-                        seed: int = 0, progress: Callable[[str], None] | None = None) -> CompanyModel:
+                        timesheets: Timesheets | None = None, seed: int = 0, progress: Callable[[str], None] | None = None) -> CompanyModel:
     """Fit a company model from its postings (any order). ``embed`` maps texts to normalized vectors."""
     say = progress or (lambda msg: log.info(msg))
     postings = sorted(postings, key=lambda p: (p.entry_date, p.record_no))
@@ -158,10 +167,12 @@ def build_company_model(name: str, company: Company, postings: Sequence[Posting]
         past, recent = postings[:cut], postings[cut:]
         say(f"training the scorer on {len(recent):,} recent lines against {len(past):,} earlier ones")
         past_model = CompanyModel(name, company, History.build(past, as_of=past[-1].entry_date),
-                                  _fit_lexical(past), account_ids, account_matrix, Scorer(), past[-1].entry_date)
+                                  _fit_lexical(past), account_ids, account_matrix, Scorer(), past[-1].entry_date,
+                                  timesheets=timesheets)
         source = ArrayNeighbours(past, texts[:cut], vectors)
 
         def sample(req: SuggestionRequest, vector: np.ndarray, truth: str):
+            req = past_model.enrich(req)
             sig = signals_for(past_model, req, vector, source, k)
             cands = generate(req, sig, company, past_model.history)
             if not cands:
@@ -202,6 +213,6 @@ def build_company_model(name: str, company: Company, postings: Sequence[Posting]
     model = CompanyModel(name=name, company=company, history=History.build(postings, as_of=as_of),
                          lexical=_fit_lexical(postings), account_ids=account_ids,
                          account_matrix=np.asarray(account_matrix, dtype=np.float32), scorer=scorer,
-                         as_of=as_of, info={"postings": len(postings), "unique_texts": len(unique),
+                         as_of=as_of, timesheets=timesheets, info={"postings": len(postings), "unique_texts": len(unique),
                                             "features": list(FEATURES), "scorer": scorer.report})
     return model

@@ -79,6 +79,18 @@ class StoreNeighbours:
     def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
         hits = self.store.search(self.collection, vector, limit=k,
                                  filters={"company": self.company, "entity": entity})
+        return self._neighbours(hits)
+
+    def search_many(self, entity: str, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
+        """search() for several vectors; one batched store query when the store has search_batch."""
+        filters = {"company": self.company, "entity": entity}
+        batch = getattr(self.store, "search_batch", None)
+        if batch is None:
+            return [self.search(entity, v, k) for v in vectors]
+        return [self._neighbours(hits) for hits in batch(self.collection, vectors, limit=k, filters=filters)]
+
+    @staticmethod
+    def _neighbours(hits) -> list[Neighbour]:
         out = []
         for h in hits:
             pl = h.payload

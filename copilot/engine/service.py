@@ -84,6 +84,10 @@ class SuggestionService:
     def suggest(self, company: str, request: SuggestionRequest) -> Suggestion:
         return self.engine(company).suggest(request)
 
+    def suggest_many(self, company: str, requests, *, llm: bool = False, return_errors: bool = False):
+        """Many lines at once (batch import, bank feeds): see Engine.suggest_many."""
+        return self.engine(company).suggest_many(requests, llm=llm, return_errors=return_errors)
+
     def learn(self, company: str, posting: Posting) -> None:
         """A human-approved coding: into the counts and the index at once (weighs more than history).
 
@@ -115,8 +119,11 @@ class SuggestionService:
 
 def train_company(settings: Settings, name: str, company, postings, embedder, *, progress=None) -> CompanyModel:
     """Fit and save the company's model (called by ``copilot ingest`` after indexing)."""
+    from copilot.engine.timesheets import load_timesheets
+
     model = build_company_model(name, company, postings, lambda texts: embedder.embed(texts),
-                                k=settings.neighbours, progress=progress)
+                                k=settings.neighbours, timesheets=load_timesheets(company_root(settings, name)),
+                                progress=progress)
     model.save(model_path(settings, name))
     return model
 

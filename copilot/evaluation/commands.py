@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
         test_months: int = typer.Option(3, help="Test on the last N months (when no --split-date)"),
         max_test: Optional[int] = typer.Option(None, help="Sample at most this many test lines (seeded)"),
         latency_sample: int = typer.Option(300, help="Full suggestions timed for the latency figures"),
+        scope: str = typer.Option("pnl", help="pnl = income-statement lines (what preparers code); all = every line"),
         write: bool = typer.Option(True, help="Write the section into eval/RESULTS.md"),
     ) -> None:
         """Time-split evaluation: top-1/top-3, per dimension, unseen vendors, ECE, coverage, latency, baselines.
@@ -48,14 +49,18 @@ def register(app: typer.Typer) -> None:
         with con.status("reading the company") as status:
             data = read_company_dir(root, company)
             embedder = build_embedder(settings, progress=True)
+            from copilot.engine.timesheets import load_timesheets
+
             report = evaluate(company, data.company, data.postings, embedder.embed, split_date=cut,
                               test_months=test_months, max_test=max_test, latency_sample=latency_sample,
-                              explainer=Explainer(settings), progress=lambda m: status.update(m))
+                              explainer=Explainer(settings), progress=lambda m: status.update(m),
+                              timesheets=load_timesheets(root), scope=scope)
         md = render(report)
         con.print(md)
         if write:
             args = f"--company {company}" + (f" --split-date {split_date}" if split_date else f" --test-months {test_months}")
             args += f" --max-test {max_test}" if max_test else ""
+            args += f" --scope {scope}" if scope != "pnl" else ""
             write_section(f"engine-{company}", md, command=f"copilot eval {args}")
             con.print(f"[green]written[/] eval/RESULTS.md section engine-{company} "
                       f"({time.perf_counter() - started:.0f} s)")

@@ -13,7 +13,11 @@ from copilot.index.embeddings import HashingEmbedder
 from copilot.index.ingest import Ingestor
 from copilot.index.store import build_vector_store
 from copilot.settings import Settings
+from tests.review_support import USERS, write_keys
 from tests.support.acme import make_company, make_postings
+
+PREPARER_ALL, PREPARER_UK_ONLY, AUDITOR = "admin", "preparer_uk", "auditor_all"
+assert USERS[PREPARER_UK_ONLY] == ("preparer", "UK") and USERS[AUDITOR][0] == "auditor"
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +29,12 @@ def served(tmp_path_factory):
     embedder, store = HashingEmbedder(), build_vector_store(settings)
     Ingestor(store, embedder, progress=False).ingest_company("acme", company, postings, None)
     train_from_company_dir(settings, "acme", embedder=embedder, quiet=True)
+    keys = write_keys(settings.api_keys_path)
     app = create_app(settings)
     app.state.suggestions = SuggestionService(settings, embedder=embedder, store=store)
-    yield TestClient(app), settings
+    client = TestClient(app, headers={"X-API-Key": keys[PREPARER_ALL]})
+    client.keys = keys
+    yield client, settings
     store.close()
 
 
@@ -89,3 +96,14 @@ def test_openapi_documents_the_endpoint(served):
     client, _ = served
     spec = client.get("/openapi.json").json()
     assert "/v1/suggestions" in spec["paths"]
+
+
+def test_roles_and_entities_are_enforced(served):
+    client, _ = served
+    body = {"company": "acme", "entity": "US", "line": {"vendor": "V1", "memo": "airfare"}}
+    assert client.post("/v1/suggestions", json=body, headers={"X-API-Key": ""}).status_code == 401
+    assert client.post("/v1/suggestions", json=body, headers={"X-API-Key": "not-a-key"}).status_code == 401
+    r = client.post("/v1/suggestions", json=body, headers={"X-API-Key": client.keys[AUDITOR]})
+    assert r.status_code == 403 and r.headers["content-type"].startswith("application/problem+json")
+    r = client.post("/v1/suggestions", json=body, headers={"X-API-Key": client.keys[PREPARER_UK_ONLY]})
+    assert r.status_code == 403  # a UK-only preparer may not ask about US lines

@@ -13,7 +13,7 @@ class _Learned:
     """The fields copilot.review.models.LearnedCoding carries."""
 
     def __init__(self, request, final):
-        self.review_id, self.action, self.entity = 41, "edit", request.entity
+        self.review_id, self.action, self.entity, self.company = 41, "edit", request.entity, None
         self.request, self.final = request, final
         self.decided_by, self.decided_at, self.audit_seq = "ann", datetime(2025, 8, 1, tzinfo=timezone.utc), 7
 
