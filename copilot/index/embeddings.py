@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from copilot.settings import Settings
 
 _SPACE = re.compile(r"\s+")
+CACHE_CHUNK = 2048
 
 
 def normalize_text(text: str) -> str:
@@ -244,12 +245,16 @@ class SentenceTransformerEmbedder:
                 missing = [k for k in missing if k not in vectors]
             if missing:
                 text_of = dict(zip(keys, norm))
-                fresh = self._encode([text_of[k] for k in missing])
-                for k, v in zip(missing, fresh):
-                    vectors[k] = v
-                    self._remember(k, v)
-                if self._cache is not None:
-                    self._cache.put_many(list(zip(missing, fresh)))
+                # Chunks are cached as they finish: an interrupted run (or a second process embedding
+                # the same company) reuses every finished chunk instead of starting over.
+                for start in range(0, len(missing), CACHE_CHUNK):
+                    chunk = missing[start:start + CACHE_CHUNK]
+                    fresh = self._encode([text_of[k] for k in chunk])
+                    for k, v in zip(chunk, fresh):
+                        vectors[k] = v
+                        self._remember(k, v)
+                    if self._cache is not None:
+                        self._cache.put_many(list(zip(chunk, fresh)))
         if not keys:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([vectors[k] for k in keys]).astype(np.float32, copy=False)
