@@ -8,7 +8,7 @@ export LITELLM_LOCAL_MODEL_COST_MAP := True
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install demo serve test eval bench clean
+.PHONY: install browser-deps demo serve test eval bench clean
 
 # torch==2.13.0 first: it is the CPU build on disk; any other spec pulls a multi-GB CUDA build.
 $(BIN)/copilot: pyproject.toml
@@ -20,16 +20,24 @@ $(BIN)/copilot: pyproject.toml
 
 install: $(BIN)/copilot
 
+# Generates the demo company once (delete var/companies/demo to regenerate), indexes it and fits the
+# ranking model (re-running skips what is unchanged), prints demo API keys, then serves.
 demo: install
-	$(BIN)/copilot demo init
-	$(BIN)/copilot ingest
-	@echo "API: http://$(HOST):$(PORT)/docs   sidebar: http://$(HOST):$(PORT)/ui/sidebar"
+	test -d var/companies/demo/intacct || $(BIN)/copilot demo init
+	$(BIN)/copilot ingest --company demo
+	$(BIN)/copilot demo keys
+	@echo "API docs: http://$(HOST):$(PORT)/docs  sidebar: http://$(HOST):$(PORT)/ui/sidebar  auditor: /ui/auditor  monitoring: /ui/monitoring"
 	$(BIN)/copilot serve --host $(HOST) --port $(PORT)
 
 serve: install
 	$(BIN)/copilot serve --host $(HOST) --port $(PORT)
 
-test: install
+# The browser tests drive Debian's chromium (never a downloaded one); they skip without it unless CI is set.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+browser-deps:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+
+test: install browser-deps
 	$(BIN)/pytest
 
 eval: install

@@ -73,3 +73,26 @@ def register(app: typer.Typer) -> None:
                    f"{c['employees']} employees, {c['projects']} projects, {c['bank_feed']:,} bank lines, "
                    f"{c['anomaly_labels']} anomaly labels (rate {manifest['anomaly_rate']:.2%}), "
                    f"noise {manifest['noise_rate']:.2%}")
+
+    @demo.command("keys")
+    def keys() -> None:
+        """Create API keys for the local demo (once) and print them: a US01 preparer, an approver,
+        an auditor and an admin. The plain keys are kept in <data_dir>/demo_keys.txt for this demo only;
+        real deployments create keys with `copilot keys create`, which stores only their hashes.
+        """
+        from copilot.review.access import KeyStore
+        from copilot.settings import get_settings
+
+        settings = get_settings()
+        saved = settings.data_dir / "demo_keys.txt"
+        if not saved.exists():
+            store = KeyStore(settings.api_keys_path)
+            lines = []
+            for user, role, entities in (("demo-preparer", "preparer", "US01"), ("demo-approver", "approver", "*"),
+                                         ("demo-auditor", "auditor", "*"), ("demo-admin", "admin", "*")):
+                secret, _ = store.create(user, role, entities)
+                lines.append(f"{role:<9} {entities:<5} {secret}")
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            saved.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        typer.echo(f"demo API keys ({saved}):")
+        typer.echo(saved.read_text(encoding="utf-8").rstrip())
