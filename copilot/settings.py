@@ -42,29 +42,30 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=ROOT / "var", description="Where embedded stores, caches and demo data live")
     database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in data_dir")
     qdrant_url: str | None = Field(default=None, description="Qdrant server URL; unset = embedded store")
-    qdrant_api_key: str | None = None
+    qdrant_api_key: str | None = Field(default=None, description="API key of the Qdrant server")
     vector_backend: Literal["auto", "edge", "local", "server", "memory"] = Field(
         default="auto", description="auto = server if qdrant_url else edge (embedded qdrant-edge)")
     embedding_model: str | None = Field(default=None, description="Path to a sentence-transformers model; default the bundled all-MiniLM-L6-v2")
-    embedding_batch_size: int = 128
+    embedding_batch_size: int = Field(default=128, description="Texts per embedding batch")
     embedding_backend: Literal["sentence-transformers", "hashing"] = Field(
         default="sentence-transformers", description="hashing = model-free hashed n-grams (tests, tiny machines); lexical, not semantic")
     llm_model: str | None = Field(default=None, description="Any litellm model name; unset = deterministic templates")
-    llm_api_base: str | None = None
-    llm_api_key: str | None = None
-    llm_timeout_s: float = 20.0
-    llm_max_retries: int = 2
+    llm_api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible or other litellm provider")
+    llm_api_key: str | None = Field(default=None, description="Provider API key (never logged)")
+    llm_timeout_s: float = Field(default=20.0, description="Per-call LLM timeout; on expiry the deterministic answer is served")
+    llm_max_retries: int = Field(default=2, description="LLM retries on rate limits, timeouts and 5xx")
     llm_retry_backoff_s: float = Field(default=1.0, description="First wait before retrying the LLM after a rate limit, timeout or 5xx; doubles each retry")
     llm_retry_backoff_max_s: float = Field(default=20.0, description="Longest single wait between LLM retries")
     default_company: str = Field(default="demo", description="Company used when a request names none")
-    top_k: int = 3
-    neighbours: int = 50
+    top_k: int = Field(default=3, description="Codings returned per line")
+    neighbours: int = Field(default=50, description="Similar past postings retrieved per line")
     materiality_threshold: Decimal = Field(default=Decimal("10000"), description="Narratives for lines at or above this amount")
-    review_confidence_threshold: float = 0.6
-    prompts_dir: Path = ROOT / "prompts"
-    policies_dir: Path = ROOT / "policies"
+    review_confidence_threshold: float = Field(default=0.6, description="Below this calibrated confidence a line goes to human review")
+    ui_host_origins: list[str] = Field(default_factory=list, description="Origins that may frame the UI pages and talk to the sidebar by postMessage, e.g. [\"https://www.intacct.com\"] (docs/ui.md)")
+    prompts_dir: Path = Field(default=ROOT / "prompts", description="Versioned prompt and narrative templates")
+    policies_dir: Path = Field(default=ROOT / "policies", description="Policy documents (RAG) and machine-readable rules")
     api_keys_file: Path | None = Field(default=None, description="YAML of API keys -> role and entities")
-    webhook_secret: str | None = None
+    webhook_secret: str | None = Field(default=None, description="Shared secret for the HMAC signature of Intacct Smart Event webhooks")
     # --- validation webhooks and alerts (copilot/validate, docs/webhooks.md)
     webhook_tolerance_s: int = Field(default=300, ge=1, description="Webhook X-Copilot-Timestamp may be this far from now (replay window)")
     webhook_lease_s: int = Field(default=120, ge=1, description="A webhook event being processed longer than this is taken over (crash recovery)")
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     validation_notify_url: str | None = Field(default=None, description="Outbound alert hook: validation findings of webhook events are POSTed here (JSON)")
     validation_notify_min_severity: Literal["info", "warning", "error"] = Field(default="warning", description="Least severity that triggers the alert hook")
     validation_notify_attempts: int = Field(default=4, ge=1, description="Attempts per alert-hook notification (exponential backoff)")
-    demo_seed: int = 7
+    demo_seed: int = Field(default=7, description="Seed of the demo company generator")
     database_schema: str | None = Field(
         default=None, description="PostgreSQL schema holding the tables (sets search_path); unset = the default")
     monitor_window_days: int = Field(default=7, description="Monitoring: the recent window compared with the baseline")
@@ -139,3 +140,19 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def settings_table() -> str:
+    """The README's settings table, generated from the fields above (`python -m copilot.settings`)."""
+    rows = ["| Environment variable | Default | What it does |", "|---|---|---|"]
+    for name, f in Settings.model_fields.items():
+        default = f.default
+        if isinstance(default, Path):
+            default = default.relative_to(ROOT) if default.is_relative_to(ROOT) else default
+        shown = "—" if default is None else f"`{default}`"
+        rows.append(f"| `COPILOT_{name.upper()}` | {shown} | {(f.description or '').replace('|', '/')} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())
