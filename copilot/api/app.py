@@ -24,6 +24,7 @@ ROUTERS: list[str] = [
     "routes_webhooks",
     "routes_intercompany",
     "routes_allocation",
+    "routes_ui",
 ]
 
 
