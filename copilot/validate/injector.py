@@ -7,7 +7,8 @@ real line (its date, entity, memo, amount...) and changes one thing:
 global anomalies (``kind="global"``): a rare or never-seen single attribute value
 - ``rare_<attribute>``: the account, department, location, vendor or project is replaced by a value
   the company (almost) never uses: a master-data code with no history first, else one of the least
-  used codes (used at most ``rare_max_count`` times), else a new code;
+  used codes (used at most ``rare_max_count`` times), else a new code. No value is used so often by
+  the injection that it stops being rare: at most ``rare_max_count`` uses in all (history included);
 - ``extreme_amount``: the amount becomes 3-20x the largest amount the account has ever carried.
 
 local anomalies (``kind="local"``): every value common, the combination never seen
@@ -15,7 +16,8 @@ local anomalies (``kind="local"``): every value common, the combination never se
   never carried;
 - ``vendor_account``: a common vendor posted to a common account it has never used.
 "Common" means used at least ``common_min_count`` times and at least as often as the median value
-of that attribute.
+of that attribute. Each combination is injected once; a history with fewer unseen combinations of
+common values than requested gets fewer local anomalies (the labels say how many).
 
 Default rates follow the benchmark's 70/30 split of global to local anomalies at 0.5 % of lines in
 all: ``global_rate=0.0035`` and ``local_rate=0.0015`` (anomalies per original line). Injected lines get
@@ -151,6 +153,8 @@ def inject(postings: Iterable[Posting], *, seed: int = 0, global_rate: float = 0
         labels.append(InjectedLabel(record_no, kind, subtype, attribute, before, after, base.record_no))
 
     global_kinds = [a for a in GLOBAL_ATTRIBUTES if stats.counts.get(a)] + ["extreme_amount"]
+    used: Counter = Counter()
+    fresh: Counter = Counter()
     tries = 0
     while sum(1 for lab in labels if lab.kind == "global") < n_global and tries < n_global * 50:
         tries += 1
@@ -165,8 +169,16 @@ def inject(postings: Iterable[Posting], *, seed: int = 0, global_rate: float = 0
             continue
         if _value(base, kind) is None:
             continue
-        candidates = _rare_candidates(kind, stats, company, rare_max_count)
-        value = rng.choice(candidates) if candidates else f"NEW-{kind.upper()}-{rng.randint(1000, 9999)}"
+        # A rare value must stay rare after injection: each candidate is used until it has been seen
+        # rare_max_count times in all, then a new, never-seen code takes over.
+        candidates = [v for v in _rare_candidates(kind, stats, company, rare_max_count)
+                      if stats.counts[kind][v] + used[(kind, v)] < max(rare_max_count, 1)]
+        if candidates:
+            value = rng.choice(candidates)
+        else:
+            fresh[kind] += 1
+            value = f"NEW-{kind.upper()}-{seed}-{fresh[kind]:04d}"
+        used[(kind, value)] += 1
         add(base, "global", f"rare_{kind}", kind, _value(base, kind) or "", value, **_with(base, kind, value))
 
     tries = 0
@@ -182,6 +194,7 @@ def inject(postings: Iterable[Posting], *, seed: int = 0, global_rate: float = 0
         if not options:
             continue
         value = rng.choice(options)
+        seen.add((ctx_value, value))  # each injected combination stays unseen apart from this line
         subtype = f"{context}_{target}"
         add(base, "local", subtype, target, current, value, **_with(base, target, value))
 

@@ -29,7 +29,7 @@ import numpy as np
 
 from copilot.domain import Posting
 
-VERSION = 1
+VERSION = 2
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 # Context attributes whose conditional distributions are kept: "<context>><target>".
@@ -64,6 +64,24 @@ def normalize_document(doc: str | None) -> str:
     if upper.isalnum():  # the common case, one regex instead of three steps
         return _LEADING_ZEROS.sub("", upper)
     return "".join(_LEADING_ZEROS.sub("", g) for g in _NON_ALNUM.split(upper) if g)
+
+
+_SUFFIX = re.compile(r"[\s\-_/.]+[0-9A-Za-z]{1,2}\s*$")
+
+
+def document_keys(doc: str | None) -> list[str]:
+    """The document number normalized, plus its stem when it ends in a short resubmission suffix
+    (``INV-086576-1`` is also looked up as ``INV-086576``), if the stem still has 4+ digits."""
+    key = normalize_document(doc)
+    if not key:
+        return []
+    keys = [key]
+    stem = _SUFFIX.sub("", str(doc).strip())
+    if stem != str(doc).strip() and sum(ch.isdigit() for ch in stem) >= 4:
+        stem_key = normalize_document(stem)
+        if stem_key and stem_key != key:
+            keys.append(stem_key)
+    return keys
 
 
 class Distribution:
@@ -127,7 +145,7 @@ class DupRecord(NamedTuple):
     account_no: str
     record_no: str
     batch: str            # lines of one batch (e.g. a bill's expense and AP lines) never duplicate each other
-    document: str
+    document: str         # normalized; document_keys() gives the forms it is looked up by
     memo: str
 
 
@@ -154,10 +172,14 @@ class HistoryProfile:
         self.vendor_lines: dict[str, list[DupRecord]] = defaultdict(list)
         self.documents: dict[str, list[DupRecord]] = defaultdict(list)
         self.vendor_of_record: dict[str, str] = {}
+        # attribute -> value -> [latest, second latest] date ordinal of use (-1 when none): whether a code
+        # that is inactive today was still in use around an old line's date
+        self.last_seen: dict[str, dict[str, list[int]]] = defaultdict(dict)
         # project -> account -> [gross, net] (Decimal): cost patterns and spend against budget
         self.project_amounts: dict[str, dict[str, list[Decimal]]] = defaultdict(dict)
         self._dists: dict[tuple[str, str | None], Distribution] = {}
         self.calibration = None  # scoring.Calibration, fitted after build (copilot.validate.context)
+        self._project_totals: tuple[Counter, int] | None = None
 
     # --- building -----------------------------------------------------------------------------
 
@@ -173,6 +195,7 @@ class HistoryProfile:
         attr_index: dict[str, int] = {}
         logs: list[float] = []
         log_rows: list[int] = []
+        ordinals: list[int] = []
         proj: dict[tuple[str, str], list[Decimal]] = {}
         vendor_lines, documents, vendor_of = prof.vendor_lines, prof.documents, prof.vendor_of_record
         log10 = math.log10
@@ -184,6 +207,7 @@ class HistoryProfile:
                 first = d
             if last is None or d > last:
                 last = d
+            ordinals.append(d.toordinal())
             dims = p.dims
             for attr, value in (("account", p.account_no), ("entity", p.entity), *dims.items()):
                 if not value:
@@ -219,7 +243,8 @@ class HistoryProfile:
                     vendor_lines[vendor].append(rec)
                     vendor_of[p.record_no] = vendor
                 if doc:
-                    documents[doc].append(rec)
+                    for key in document_keys(p.document):
+                        documents[key].append(rec)
         n = i + 1
         prof.n, prof.first_date, prof.last_date = n, first, last
         for (project, a), slot in proj.items():
@@ -239,6 +264,17 @@ class HistoryProfile:
             for ctx_value, tgt_value, c in _pair_counts(matrix, attr_index, names, context, target):
                 prof.pairs[pair_key(context, target)][ctx_value][tgt_value] = c
         prof.amounts = _amount_stats(matrix, attr_index, names, np.asarray(logs), np.asarray(log_rows, dtype=np.int64))
+        days = np.asarray(ordinals, dtype=np.int64)
+        for attr, j in attr_index.items():
+            col = matrix[:, j]
+            keep = col >= 0
+            k, o = col[keep], days[keep]
+            order = np.lexsort((o, k))
+            k, o = k[order], o[order]
+            ends = np.flatnonzero(np.r_[k[1:] != k[:-1], True])  # last row of each code
+            second = np.where((ends > 0) & (k[np.maximum(ends - 1, 0)] == k[ends]), o[np.maximum(ends - 1, 0)], -1)
+            values = names[attr][k[ends]].tolist()
+            prof.last_seen[attr] = {v: [a, b] for v, a, b in zip(values, o[ends].tolist(), second.tolist())}
         return prof
 
     def add(self, p: Posting) -> None:
@@ -248,6 +284,7 @@ class HistoryProfile:
         stale += [(key, ctx) for key, ctx, _ in line_pairs(p.account_no, p.dims, p.entity)]
         for key in stale:
             self._dists.pop(key, None)
+        self._project_totals = None
 
     def _count(self, p: Posting, *, keep_sorted: bool = False) -> None:
         self.n += 1
@@ -257,11 +294,16 @@ class HistoryProfile:
         if self.last_date is None or d > self.last_date:
             self.last_date = d
         values = self.values
-        values["account"][p.account_no] += 1
-        if p.entity:
-            values["entity"][p.entity] += 1
-        for k, v in p.dims.items():
-            values[k][v] += 1
+        day = d.toordinal()
+        for attr, value in (("account", p.account_no), ("entity", p.entity), *p.dims.items()):
+            if not value:
+                continue
+            values[attr][value] += 1
+            seen = self.last_seen[attr].setdefault(value, [-1, -1])
+            if day >= seen[0]:
+                seen[0], seen[1] = day, seen[0]
+            elif day > seen[1]:
+                seen[1] = day
         pairs = self.pairs
         for key, ctx, tgt in line_pairs(p.account_no, p.dims, p.entity):
             pairs[key][ctx][tgt] += 1
@@ -277,7 +319,8 @@ class HistoryProfile:
                     self.vendor_lines[vendor].append(rec)
                 self.vendor_of_record[p.record_no] = vendor
             if doc:
-                self.documents[doc].append(rec)
+                for key in document_keys(p.document):
+                    self.documents[key].append(rec)
         project = p.dims.get("project")
         if project:
             slot = self.project_amounts[project].setdefault(p.account_no, [Decimal("0"), Decimal("0")])
@@ -312,6 +355,15 @@ class HistoryProfile:
         counts = self.pairs.get(pair_key(context, target), {}).get(context_value, {})
         return Counter(counts).most_common(k)
 
+    def project_account_totals(self) -> tuple[Counter, int]:
+        """Lines per account over all project-coded lines, and their total (cached)."""
+        if self._project_totals is None:
+            per_account: Counter = Counter()
+            for counts in self.pairs.get("project>account", {}).values():
+                per_account.update(counts)
+            self._project_totals = (per_account, sum(per_account.values()))
+        return self._project_totals
+
     def amount_stats(self, group: str) -> AmountStats | None:
         return self.amounts.get(group)
 
@@ -328,6 +380,7 @@ class HistoryProfile:
             "vendor_lines": {v: [list(r) for r in recs] for v, recs in self.vendor_lines.items()},
             "documents": {d: [list(r) for r in recs] for d, recs in self.documents.items()},
             "vendor_of_record": self.vendor_of_record,
+            "last_seen": {a: dict(v) for a, v in self.last_seen.items()},
             "project_amounts": {p: {a: [str(x) for x in pair] for a, pair in accts.items()}
                                 for p, accts in self.project_amounts.items()},
             "calibration": self.calibration.to_dict() if self.calibration is not None else None,
@@ -352,6 +405,8 @@ class HistoryProfile:
         for d, recs in data["documents"].items():
             prof.documents[d] = [DupRecord(*r) for r in recs]
         prof.vendor_of_record = dict(data["vendor_of_record"])
+        for a, v in data.get("last_seen", {}).items():
+            prof.last_seen[a] = {k: list(x) for k, x in v.items()}
         for p, accts in data["project_amounts"].items():
             prof.project_amounts[p] = {a: [Decimal(x) for x in pair] for a, pair in accts.items()}
         if data.get("calibration"):

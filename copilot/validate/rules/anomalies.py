@@ -103,51 +103,51 @@ def amount_outlier(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[
 # --- project cost patterns ------------------------------------------------------------------------
 
 
-def _project_share(ctx: RuleContext, project: str, ln: LineView) -> tuple[float, Decimal, int]:
-    """Share of the project's gross amounts on the line's account, and the project's line count."""
-    accounts = ctx.profile.project_amounts.get(project, {})  # type: ignore[union-attr]
-    total = sum((g for g, _ in accounts.values()), Decimal("0"))
-    own = accounts.get(ln.account_no, [Decimal("0")])[0]
-    n = ctx.profile.context_total("project", project, "account")  # type: ignore[union-attr]
-    if ln.in_history:
-        total, own, n = total - ln.amount, max(own - ln.amount, Decimal("0")), n - 1
-    return (float(own / total) if total > 0 else 0.0), total, n
-
-
 @line_rule("project.unusual_account", coding=True)
 def project_unusual_account(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
-    """A project charged on an account that carries (almost) none of its usual costs."""
+    """A project with a history charged on an account it has (almost) never carried, and which projects in
+    general rarely carry: e.g. a marketing cost on a client delivery project."""
     project = ln.dims.get("project")
-    if ctx.profile is None or not project:
+    prof = ctx.profile
+    if prof is None or not project:
         return
-    share, total, n = _project_share(ctx, project, ln)
-    if n < int(cfg.param("min_project_lines")) or share >= float(cfg.param("min_share")):
+    dist = prof.distribution("account", "project", project)
+    own = 1 if ln.in_history else 0
+    n_project = dist.total - own
+    count = dist.counts.get(ln.account_no, 0) - (own if dist.counts.get(ln.account_no) else 0)
+    if n_project < int(cfg.param("min_project_lines")) or count > int(cfg.param("max_count")):
         return
-    usual = ctx.profile.project_amounts.get(project, {})
-    top = sorted(usual.items(), key=lambda kv: -kv[1][0])[:3]
-    yield ctx.finding(cfg, f"project {project} rarely carries costs on account {ln.account_no} "
-                           f"({share:.1%} of its amounts over {n} lines; usually {', '.join(a for a, _ in top)})",
-                      ln, project=project, account_no=ln.account_no, share=round(share, 4), project_lines=n,
-                      usual=[{"account_no": a, "share": round(float(g / total), 4) if total > 0 else 0.0}
-                             for a, (g, _) in top])
+    # How common is this account on project-coded lines at all (every project together)?
+    per_account, total = prof.project_account_totals()
+    share_all = (per_account.get(ln.account_no, 0) - own) / max(1, total - own)
+    if share_all >= float(cfg.param("max_account_share")):
+        return
+    usual = [{"account_no": a, "lines": c} for a, c in prof.top_values("project", project, "account")]
+    yield ctx.finding(cfg, f"project {project} has never carried account {ln.account_no} in {n_project} lines "
+                           f"(usually {', '.join(u['account_no'] for u in usual)}); {share_all:.1%} of all "
+                           "project lines use it", ln, project=project, account_no=ln.account_no, count=count,
+                      project_lines=n_project, account_share_on_projects=round(share_all, 4), usual=usual)
 
 
 @entry_rule("project.allocation_split")
 def allocation_split(entry: JournalEntry | None, lines: list[LineView], ctx: RuleContext, cfg: RuleConfig
                      ) -> Iterator[Finding]:
-    """One account spread over several projects in proportions unlike that account's project history."""
+    """One cost (same account, side and memo) spread over several projects in proportions unlike that
+    account's history on those projects (separate items, e.g. trips on different projects, are not a split)."""
     if ctx.profile is None:
         return
-    by_account: dict[tuple[str, int], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    by_cost: dict[tuple[str, int, str], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
     for ln in lines:
         if ln.dims.get("project"):
-            by_account[(ln.account_no, ln.tr_type)][ln.dims["project"]] += ln.amount
+            by_cost[(ln.account_no, ln.tr_type, " ".join(ln.memo.lower().split()))][ln.dims["project"]] += ln.amount
     max_dev = float(cfg.param("max_deviation"))
     min_hist = Decimal(str(cfg.param("min_history_amount")))
-    for (account, _side), split in sorted(by_account.items()):
+    for (account, _side, _memo), split in sorted(by_cost.items()):
         if len(split) < 2:
             continue
         hist = {p: ctx.profile.project_amounts.get(p, {}).get(account, [Decimal("0")])[0] for p in split}
+        if any(ln.in_history for ln in lines):  # leave this entry's own amounts out of the history
+            hist = {p: max(hist[p] - split[p], Decimal("0")) for p in split}
         hist_total, now_total = sum(hist.values()), sum(split.values())
         if hist_total < min_hist or now_total == 0:
             continue

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 from copilot.domain import Company, JournalEntry, Posting
 from copilot.validate.findings import Correction, Finding
 from copilot.validate.policy import CloseCalendar, RuleConfig, RulesPolicy
-from copilot.validate.profile import DupRecord, HistoryProfile, normalize_document
+from copilot.validate.profile import DupRecord, HistoryProfile, document_keys, normalize_document
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,7 @@ class LineView:
     batch: str = ""              # entry / batch identity: lines of one batch are never duplicates
     posted_on: date | None = None  # when it was entered (after-close checks), if known
     in_history: bool = False     # scored against a profile that already contains it (leave-one-out)
+    journal: str = ""            # GJ (manual), APJ, CCJ...: some rules only concern manual journals
 
     @property
     def vendor(self) -> str | None:
@@ -101,7 +102,7 @@ def entry_lines(entry: JournalEntry, entry_index: int, company: Company | None) 
             entity=line_entity(company, entry.entity, ln.dims),
             day=ln.entry_date or entry.batch_date, account_no=ln.account_no, dims=dict(ln.dims),
             amount=ln.amount, tr_type=ln.tr_type, memo=ln.memo or entry.batch_title, document=doc,
-            currency=currency, record_no=None, batch=batch, posted_on=posted))
+            currency=currency, record_no=None, batch=batch, posted_on=posted, journal=entry.journal))
     return out
 
 
@@ -111,7 +112,8 @@ def posting_line(p: Posting, *, in_history: bool, index: int | None = None,
     return LineView(entry_index=entry_index, line_index=index, entity=p.entity, day=p.entry_date,
                     account_no=p.account_no, dims=dict(p.dims), amount=p.amount, tr_type=p.tr_type,
                     memo=p.memo, document=p.document or "", currency=p.currency, record_no=p.record_no,
-                    batch=p.batch_no or f"#{p.record_no}", posted_on=posted, in_history=in_history)
+                    batch=p.batch_no or f"#{p.record_no}", posted_on=posted, in_history=in_history,
+                    journal=p.journal)
 
 
 class SessionIndex:
@@ -127,8 +129,8 @@ class SessionIndex:
                         ln.record_no or ln.where, ln.batch, doc, ln.memo)
         if ln.vendor:
             self.vendor_lines[ln.vendor].append(rec)
-        if doc:
-            self.documents[doc].append(rec)
+        for key in document_keys(ln.document):
+            self.documents[key].append(rec)
 
 
 Suggester = Callable[[Any], Any]  # SuggestionRequest -> Suggestion (copilot.engine)

@@ -79,8 +79,15 @@ def future(entry: JournalEntry | None, lines: list[LineView], ctx: RuleContext, 
 @entry_rule("date.weekend", line_safe=True)
 def weekend(entry: JournalEntry | None, lines: list[LineView], ctx: RuleContext, cfg: RuleConfig
             ) -> Iterator[Finding]:
+    """Manual journals dated on a weekend; period-end and reversal dates (the last and first day of a
+    month) are where accruals legitimately land whatever the weekday."""
     days = set(cfg.param("days"))  # ISO weekday names or numbers, e.g. [sat, sun]
+    journals = {str(j).upper() for j in cfg.param("journals")}
+    period_end_ok = bool(cfg.param("except_period_end"))
+    lines = [ln for ln in lines if not journals or ln.journal.upper() in journals]
     for day, _entity, named, _posted in _groups(lines):
+        if period_end_ok and (day.day == 1 or (day + timedelta(days=1)).day == 1):
+            continue
         name = day.strftime("%a").lower()
         if name in days or day.isoweekday() in days:
             yield _find(ctx, cfg, f"posting date {day} is a {day.strftime('%A')}", lines, named,

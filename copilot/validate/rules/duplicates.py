@@ -19,7 +19,7 @@ from rapidfuzz import fuzz
 
 from copilot.validate.findings import Finding
 from copilot.validate.policy import RuleConfig
-from copilot.validate.profile import DupRecord, normalize_document
+from copilot.validate.profile import DupRecord, document_keys, normalize_document
 from copilot.validate.rules.base import LineView, RuleContext, line_rule
 
 def _natural(record_no: str) -> tuple:
@@ -69,40 +69,69 @@ def _cite(recs: list[DupRecord]) -> list[dict]:
             for r in recs[:3]]
 
 
+def _documents_differ(ln: LineView, rec: DupRecord) -> bool:
+    """Both carry a document number and they are not the same invoice (not even with a resubmission
+    suffix): two bills of the same amount with different invoice numbers are two bills."""
+    mine = set(document_keys(ln.document))
+    if not mine or not rec.document:
+        return False
+    theirs = {rec.document}
+    theirs.update(k for k in mine if rec.document.startswith(k) or k.startswith(rec.document))
+    return not (mine & theirs)
+
+
+_INVOICE_TOKEN = re.compile(r"[A-Za-z]*\d[\dA-Za-z\-/]{3,}")
+
+
+def _reference_tokens(memo: str) -> set[str]:
+    """Invoice / payment references in a memo (tokens with digits, 4+ characters)."""
+    return {normalize_document(t) for t in _INVOICE_TOKEN.findall(memo) if sum(c.isdigit() for c in t) >= 3}
+
+
 @line_rule("duplicate.vendor_amount")
 def vendor_amount(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
+    """Same vendor, account, side and amount within the window, unless the invoice numbers differ."""
     window = int(cfg.param("window_days"))
     cents = int(ln.amount * 100)
-    hits = [r for r in _vendor_pool(ln, ctx, window) if r.cents == cents and r.tr_type == ln.tr_type]
+    hits = [r for r in _vendor_pool(ln, ctx, window)
+            if r.cents == cents and r.tr_type == ln.tr_type and r.account_no == ln.account_no
+            and not _documents_differ(ln, r)]
     if hits:
-        yield ctx.finding(cfg, f"possible duplicate: vendor {ln.vendor} already has {ln.amount} within "
-                               f"{window} days ({hits[0].record_no} on {date.fromordinal(hits[0].ordinal)})", ln,
-                          vendor=ln.vendor, amount=ln.amount, window_days=window, matches=_cite(hits))
+        yield ctx.finding(cfg, f"possible duplicate: vendor {ln.vendor} already has {ln.amount} on {ln.account_no} "
+                               f"within {window} days ({hits[0].record_no} on {date.fromordinal(hits[0].ordinal)})",
+                          ln, vendor=ln.vendor, amount=ln.amount, window_days=window, matches=_cite(hits))
 
 
 @line_rule("duplicate.document")
 def document(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
-    doc = normalize_document(ln.document)
-    if not doc:
+    """The same invoice number again on the same account and side (a resubmission suffix such as
+    ``-1`` only counts when the amount is the same too)."""
+    keys = document_keys(ln.document)
+    if not keys:
         return
+    exact = keys[0]
     window = int(cfg.param("window_days"))
-    pools = []
-    if ctx.profile is not None:
-        pools.append(_candidates(ctx.profile.documents.get(doc, []), ln, window, sorted_by_date=False))
-    pools.append(_candidates(ctx.session.documents.get(doc, []), ln, window, sorted_by_date=False))
-    hits = []
-    for pool in pools:
-        for r in pool:
-            if r.tr_type != ln.tr_type or r.account_no != ln.account_no:
-                continue
-            other_vendor = ctx.profile.vendor_of_record.get(r.record_no) if ctx.profile else None
-            if ln.vendor and other_vendor and other_vendor != ln.vendor:
-                continue
-            hits.append(r)
+    cents = int(ln.amount * 100)
+    hits: dict[str, DupRecord] = {}
+    for key in keys:
+        pools = [_candidates(ctx.session.documents.get(key, []), ln, window, sorted_by_date=False)]
+        if ctx.profile is not None:
+            pools.append(_candidates(ctx.profile.documents.get(key, []), ln, window, sorted_by_date=False))
+        for pool in pools:
+            for r in pool:
+                if r.record_no in hits or r.tr_type != ln.tr_type or r.account_no != ln.account_no:
+                    continue
+                if r.document != exact and r.cents != cents:
+                    continue  # only the stems match: an invoice series, unless the amount repeats too
+                other_vendor = ctx.profile.vendor_of_record.get(r.record_no) if ctx.profile else None
+                if ln.vendor and other_vendor and other_vendor != ln.vendor:
+                    continue
+                hits[r.record_no] = r
     if hits:
-        yield ctx.finding(cfg, f"document {ln.document} was already posted to {ln.account_no} "
-                               f"({hits[0].record_no} on {date.fromordinal(hits[0].ordinal)})", ln,
-                          document=ln.document, matches=_cite(hits))
+        first = sorted(hits.values(), key=lambda r: r.ordinal)
+        yield ctx.finding(cfg, f"document {ln.document.strip()} was already posted to {ln.account_no} "
+                               f"({first[0].record_no} on {date.fromordinal(first[0].ordinal)})", ln,
+                          document=ln.document.strip(), matches=_cite(first))
 
 
 def _memo_key(memo: str) -> str:
@@ -111,6 +140,8 @@ def _memo_key(memo: str) -> str:
 
 @line_rule("duplicate.near")
 def near(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
+    """Same vendor and side, amount within the tolerance, memo alike; not when the invoice numbers (on
+    the line or in the memo) differ."""
     if not ln.memo.strip():
         return
     window = int(cfg.param("window_days"))
@@ -120,15 +151,21 @@ def near(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
     amount = float(ln.amount)
     cents = int(ln.amount * 100)
     memo = _memo_key(ln.memo)
+    refs = _reference_tokens(ln.memo)
     best: tuple[float, DupRecord] | None = None
     for r in _vendor_pool(ln, ctx, window):
-        if r.tr_type != ln.tr_type or not r.memo:
+        if r.tr_type != ln.tr_type or not r.memo or r.account_no != ln.account_no:
             continue
         if exact_rule_on and r.cents == cents:
             continue  # an exact duplicate is already reported by duplicate.vendor_amount
         other = r.cents / 100.0
         if abs(other - amount) > tolerance * max(abs(amount), abs(other), 0.01):
             continue
+        if _documents_differ(ln, r):
+            continue
+        other_refs = _reference_tokens(r.memo)
+        if refs and other_refs and not refs & other_refs:
+            continue  # "Payment INV-085426" vs "Payment INV-084117": two payments
         sim = fuzz.token_sort_ratio(memo, _memo_key(r.memo))
         if sim >= threshold and (best is None or sim > best[0]):
             best = (sim, r)

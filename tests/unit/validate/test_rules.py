@@ -46,10 +46,10 @@ SCENARIOS = {
                                        day=date(2025, 9, 15))],
     "date.weekend": lambda: [balanced("6230", "120.00", "supplies", vendor="V1", department="SALES",
                                       day=date(2025, 7, 5))],
-    "policy.capitalization": lambda: [balanced("6450", "8000.00", "Dell Latitude laptops x4", vendor="V2",
+    "policy.capitalization": lambda: [balanced("6450", "8000.00", "Dell PowerEdge R760 server", vendor="V2",
                                                department="ENG")],
     "account.suspense": lambda: [balanced("9999", "120.00", "unknown receipt", credit="2050")],
-    "amount.round": lambda: [balanced("6450", "1000.00", "monitor arm and dock", vendor="V2", department="ENG")],
+    "amount.round": lambda: [balanced("6450", "6500.00", "year-end true-up", vendor="V2", department="ENG")],
     "duplicate.vendor_amount": lambda: [balanced("6230", "432.10", "supplies", vendor="V3", department="SALES",
                                                  day=date(2025, 6, 12))],
     "duplicate.document": lambda: [entry(line("6230", "99.00", 1, "x", vendor="V3", location="NYC", department="SALES"),
@@ -127,6 +127,32 @@ def test_capitalization_threshold_follows_entity_and_date(policy, calendar, comp
     assert fix and fix[0].account_no in {"1500", "1510"}
 
 
+def test_capitalization_is_per_unit_and_skips_services(policy, calendar, company):
+    v = Validator(policy, calendar, company=company)
+    cap = lambda memo: [f for f in v.validate([balanced("6450", "9000.00", memo, vendor="V2", department="ENG")],
+                                              as_of=AS_OF).findings if f.rule_id == "policy.capitalization"]
+    assert not cap("Aeron chair x6 @ 1,500.00")  # six chairs below the threshold each: expensed correctly
+    found = cap("Cisco appliance x2 @ 4,500.00 - NYC office") + cap("Dell server, 2 units")
+    assert not found  # 4,500 per unit is below US01's 5,000 since 2024
+    assert cap("Dell PowerEdge server x1 @ 9,000.00")
+    assert not cap("Laptop imaging & setup, 40 laptops")  # a service, not an asset
+    dep = [f for f in v.validate([balanced("6800", "9000.00", "Depreciation - Computer Equipment", credit="2050",
+                                           department="ENG")], as_of=AS_OF).findings
+           if f.rule_id == "policy.capitalization"]
+    assert not dep
+
+
+def test_weekend_and_round_amounts_concern_manual_journals(policy, calendar, company, profile):
+    v = Validator(policy, calendar, company=company, profile=profile)
+    sat = balanced("6450", "6500.00", "true-up", vendor="V2", department="ENG", day=date(2025, 6, 14))
+    card = sat.model_copy(update={"journal": "CCJ"})
+    month_end = balanced("6450", "1234.56", "accrual", vendor="V2", department="ENG", day=date(2025, 5, 31))
+    rules = lambda e: {f.rule_id for f in v.validate([e], as_of=AS_OF).findings}
+    assert {"date.weekend", "amount.round"} <= rules(sat)
+    assert not {"date.weekend", "amount.round"} & rules(card)
+    assert "date.weekend" not in rules(month_end)  # a Saturday, but the period-end date
+
+
 def test_unknown_rule_id_in_policy_is_refused(policy, calendar):
     from copilot.errors import ConfigurationError
     from copilot.validate.policy import RuleConfig
@@ -196,3 +222,26 @@ def test_duplicates_inside_one_request(policy, calendar, company, profile):
                   line("2000", "100.00", -1, "x", vendor="V2", location="NYC"))
     assert not [f for f in Validator(policy, calendar, company=company).validate([split], as_of=AS_OF).findings
                 if f.rule_id.startswith("duplicate.")]
+
+
+def test_history_is_judged_by_the_status_at_the_time(policy, calendar, company, history):
+    """V9 is inactive today; its regular use in 2024 was fine, a use months after the last one is not."""
+    from datetime import timedelta
+
+    from copilot.domain import Posting
+    from copilot.validate.profile import HistoryProfile
+
+    def gone(i, day):
+        return Posting(record_no=f"G{i}", entity="US01", entry_date=day, batch_no=f"G{i}", account_no="6230",
+                       amount=Decimal("150.00"), memo="supplies", dims={"vendor": "V9", "location": "NYC"})
+
+    regular = [gone(i, date(2024, 7, 1) + timedelta(days=14 * i)) for i in range(10)]
+    late = gone(99, date(2025, 6, 2))
+    postings = history + regular + [late]
+    v = Validator(policy, calendar, company=company, profile=HistoryProfile.build(postings))
+    flagged = {p.record_no for p, fs, _ in v.validate_history(regular + [late])
+               if any(f.rule_id == "code.inactive_dimension" for f in fs)}
+    assert flagged == {"G99"}
+    # A new entry is always checked against today's status.
+    new = balanced("6230", "150.00", "supplies", vendor="V9", department="SALES")
+    assert "code.inactive_dimension" in {f.rule_id for f in v.validate([new], as_of=AS_OF).findings}
