@@ -104,29 +104,44 @@ class ReviewService:
 
     def submit(self, suggestion: Suggestion, principal: Principal, company: str | None = None) -> ReviewItem:
         """Queue ``suggestion``; ``company`` names the company it came from (None = the default one)."""
+        return self.submit_many([suggestion], principal, company)[0]
+
+    def submit_many(self, suggestions: Sequence[Suggestion], principal: Principal, company: str | None = None, *,
+                    in_transaction: Callable[[Any, list[ReviewItem]], None] | None = None) -> list[ReviewItem]:
+        """Queue several suggestions in one transaction (batch imports: one commit per chunk, not per line).
+
+        ``in_transaction(session, items)`` runs inside that transaction before it commits, so a caller
+        can record what it submitted (e.g. an idempotency key) atomically with the items.
+        """
         authorize(principal, *SUBMITTERS)
-        request = suggestion.request
-        ensure_entity(principal, request.entity)
+        for suggestion in suggestions:
+            ensure_entity(principal, suggestion.request.entity)
         now = self.clock()
-        top = suggestion.codings[0] if suggestion.codings else None
-        content = {**_suggestion_content(suggestion), "company": company}
+        items = []
         with self.db.session() as s:
-            row = ReviewRow(
-                status=Status.pending.value, entity=request.entity, company=company, vendor=request.vendor,
-                memo=request.memo,
-                amount=str(request.amount) if request.amount is not None else None,
-                entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
-                top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
-                top3_keys=[c.combination.key for c in suggestion.codings[:3]],
-                model=suggestion.model, prompt_version=suggestion.prompt_version,
-                prompt_hash=suggestion.prompt_hash, evidence_ids=content["evidence_ids"],
-                submitted_by=principal.user_id, submitted_role=principal.role, submitted_at=now)
-            s.add(row)
-            s.flush()
-            record = self.audit.append(s, action="submit", principal=principal, entity=request.entity,
-                                       review_id=row.id, content=content, at=now)
-            row.submit_seq = record.seq
-            return ReviewItem.from_row(row)
+            for suggestion in suggestions:
+                request = suggestion.request
+                top = suggestion.codings[0] if suggestion.codings else None
+                content = {**_suggestion_content(suggestion), "company": company}
+                row = ReviewRow(
+                    status=Status.pending.value, entity=request.entity, company=company, vendor=request.vendor,
+                    memo=request.memo,
+                    amount=str(request.amount) if request.amount is not None else None,
+                    entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
+                    top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
+                    top3_keys=[c.combination.key for c in suggestion.codings[:3]],
+                    model=suggestion.model, prompt_version=suggestion.prompt_version,
+                    prompt_hash=suggestion.prompt_hash, evidence_ids=content["evidence_ids"],
+                    submitted_by=principal.user_id, submitted_role=principal.role, submitted_at=now)
+                s.add(row)
+                s.flush()
+                record = self.audit.append(s, action="submit", principal=principal, entity=request.entity,
+                                           review_id=row.id, content=content, at=now)
+                row.submit_seq = record.seq
+                items.append(ReviewItem.from_row(row))
+            if in_transaction is not None:
+                in_transaction(s, items)
+        return items
 
     def get(self, item_id: int, principal: Principal) -> ReviewItem:
         authorize(principal, *READERS)

@@ -1,0 +1,92 @@
+"""Engine.suggest_many gives exactly suggest()'s answers, with less work per line."""
+
+from decimal import Decimal
+
+import pytest
+
+from copilot.domain import SuggestionRequest
+from copilot.engine.engine import Engine
+from copilot.engine.model import posting_text
+from copilot.engine.neighbours import ArrayNeighbours
+from copilot.errors import NotFound
+from copilot.llm.explain import Explainer
+from copilot.settings import Settings
+
+
+class CountingEmbedder:
+    def __init__(self, inner):
+        self.inner, self.calls, self.texts = inner, 0, 0
+        self.dim = inner.dim
+
+    def embed(self, texts):
+        self.calls += 1
+        self.texts += len(texts)
+        return self.inner.embed(texts)
+
+
+class CountingNeighbours:
+    def __init__(self, inner):
+        self.inner, self.searches, self.batches = inner, 0, 0
+
+    def search(self, entity, vector, k):
+        self.searches += 1
+        return self.inner.search(entity, vector, k)
+
+    def search_many(self, entity, vectors, k):
+        self.batches += 1
+        return [self.inner.search(entity, v, k) for v in vectors]
+
+
+@pytest.fixture(scope="module")
+def parts(model, postings, embedder, company, tmp_path_factory):
+    texts = [posting_text(company, p) for p in postings]
+    unique = list(dict.fromkeys(texts))
+    neighbours = ArrayNeighbours(postings, texts, dict(zip(unique, embedder.embed(unique))))
+    explainer = Explainer(Settings(data_dir=tmp_path_factory.mktemp("d")))
+    return neighbours, explainer
+
+
+def _engine(model, embedder, parts):
+    neighbours, explainer = parts
+    return Engine(model, CountingEmbedder(embedder), CountingNeighbours(neighbours), explainer=explainer)
+
+
+REQUESTS = [
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston", amount=Decimal("420.00")),
+    SuggestionRequest(entity="US", vendor="Delta Air Lines", memo="airfare conference engineering", amount=Decimal("95.00")),
+    SuggestionRequest(entity="UK", vendor="V2", memo="printer paper toner", amount=Decimal("35.00")),
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston", amount=Decimal("420.00")),  # = line 0
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston", amount=Decimal("9000.00")),  # amount only
+    SuggestionRequest(entity="US", vendor="V4", memo="client lunch", known_dims={"department": "G&A"}),
+    SuggestionRequest(entity="US", vendor="Brand New Co", memo="office supplies"),
+]
+
+
+def _comparable(s):
+    return s.model_dump(exclude={"latency_ms"})
+
+
+def test_same_answers_as_one_at_a_time(model, embedder, parts):
+    single = _engine(model, embedder, parts)
+    expected = [single.suggest(r) for r in REQUESTS]
+    many = _engine(model, embedder, parts)
+    got = many.suggest_many(REQUESTS)
+    assert [_comparable(s) for s in got] == [_comparable(s) for s in expected]
+    # distinct texts embedded in one call; one batched neighbour query per entity (US, UK)
+    assert many.embedder.calls == 1 and many.embedder.texts == 5
+    assert many.neighbours.batches == 2 and many.neighbours.searches == 0
+    assert got[0] is not got[3] and got[0].codings[0] is not got[3].codings[0]  # own objects
+
+
+def test_errors_in_place_or_raised(model, embedder, parts):
+    engine = _engine(model, embedder, parts)
+    reqs = [REQUESTS[0], SuggestionRequest(entity="ZZ", memo="x"), REQUESTS[2]]
+    got = engine.suggest_many(reqs, return_errors=True)
+    assert got[0].codings and got[2].codings
+    assert isinstance(got[1], NotFound) and "ZZ" in got[1].message
+    with pytest.raises(NotFound):
+        engine.suggest_many(reqs)
+
+
+def test_empty(model, embedder, parts):
+    assert _engine(model, embedder, parts).suggest_many([]) == []
