@@ -128,7 +128,7 @@ class Engine:
         answered (unknown entity or account) gets its CopilotError in place instead of raising.
         """
         out: list[Suggestion | CopilotError | None] = [None] * len(requests)
-        cleaned = [r.model_copy(update={"memo": clean(r.memo), "vendor": clean(r.vendor) or None})
+        cleaned = [self.model.enrich(r.model_copy(update={"memo": clean(r.memo), "vendor": clean(r.vendor) or None}))
                    for r in requests]
         first: dict[str, int] = {}
         same: list[int] = []
