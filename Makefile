@@ -40,9 +40,21 @@ browser-deps:
 test: install browser-deps
 	$(BIN)/pytest
 
-eval: install
-	$(BIN)/copilot eval --company demo
+CALDERDALE := ../shared/data/calderdale_pcard/calderdale_pcard_2014-10_2022-08.csv.zip
 
+# Each evaluation writes its own section of eval/RESULTS.md.
+eval: install
+	test -d var/companies/demo/intacct || $(BIN)/copilot demo init
+	$(BIN)/copilot eval --company demo --test-months 3
+	@if [ -f $(CALDERDALE) ]; then \
+	  $(BIN)/copilot company import-csv calderdale --file $(CALDERDALE) --mapping mappings/calderdale_pcard.yaml --replace && \
+	  $(BIN)/copilot eval --company calderdale --split-date 2021-04-01; \
+	else echo "../shared is not present: the Calderdale evaluation is skipped"; fi
+	$(BIN)/python -m eval.anomalies
+	-$(BIN)/copilot eval-intercompany --company demo
+	-$(BIN)/copilot eval-bankfeed --company demo
+
+# Needs an ingested demo company (make demo, or: copilot ingest --company demo).
 bench: install
 	$(BIN)/python -m eval.bench
 

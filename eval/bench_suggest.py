@@ -1,0 +1,74 @@
+"""Suggestion latency, in-process, on the serving path: edge Qdrant + fitted model + templates, no LLM.
+
+Requests are the income-statement lines of the company's last month, sent as a preparer would type them
+(vendor, memo, amount, date, employee). Each is timed end to end through SuggestionService.suggest
+(embedding with a warm cache for repeated texts, retrieval, candidates, scoring, calibration, evidence,
+explanation). The company must have been ingested and trained (`copilot ingest --company demo`).
+
+    .venv/bin/python -m eval.bench_suggest [--company demo] [--n 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--company", default="demo")
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--no-write", action="store_true")
+    args = ap.parse_args(argv)
+
+    from copilot.engine.model import request_from_posting
+    from copilot.engine.service import SuggestionService, company_root
+    from copilot.formats.company_dir import read_company_dir
+    from copilot.settings import get_settings
+
+    settings = get_settings()
+    service = SuggestionService(settings)
+    engine = service.engine(args.company)  # loads the model; raises a clear error if not trained
+    data = read_company_dir(company_root(settings, args.company), args.company)
+    pnl = {a for a, acct in data.company.accounts.items() if acct.account_type.lower().startswith("income")}
+    last = max(p.entry_date for p in data.postings)
+    month = [p for p in data.postings if p.account_no in pnl and (last - p.entry_date).days < 31]
+    rng = np.random.default_rng(0)
+    sample = [month[i] for i in rng.choice(len(month), size=min(args.n, len(month)), replace=False)]
+    requests = [request_from_posting(p) for p in sample]
+    n_points = service.store.count("postings", {"company": args.company})
+
+    for r in requests[:20]:  # warm-up: model load, first search, template compile
+        service.suggest(args.company, r)
+    times = []
+    started = time.perf_counter()
+    for r in requests:
+        t0 = time.perf_counter()
+        service.suggest(args.company, r)
+        times.append((time.perf_counter() - t0) * 1000)
+    wall = time.perf_counter() - started
+    p50, p95, p99 = (float(np.percentile(times, q)) for q in (50, 95, 99))
+    load = os.getloadavg()[0]
+    md = "\n".join([
+        f"## Suggestion latency — company `{args.company}`", "",
+        f"{len(requests)} suggestions of last-month income-statement lines, one at a time, in-process, "
+        f"no LLM, {n_points:,} postings indexed in the embedded edge store "
+        f"({settings.resolved_vector_backend}), {engine.model.info.get('postings', 0):,} postings in the model. "
+        f"1-minute load average at the end: {load:.1f} on {os.cpu_count()} cores.", "",
+        "| p50 ms | p95 ms | p99 ms | mean ms | suggestions/s |", "|---:|---:|---:|---:|---:|",
+        f"| {p50:.1f} | {p95:.1f} | {p99:.1f} | {statistics.mean(times):.1f} | {len(times) / wall:.0f} |",
+    ])
+    print(md)
+    if not args.no_write:
+        from copilot.evaluation.results import write_section
+
+        write_section(f"bench-suggest-{args.company}", md,
+                      command=f".venv/bin/python -m eval.bench_suggest --company {args.company} --n {args.n}")
+
+
+if __name__ == "__main__":
+    main()
