@@ -29,7 +29,7 @@ import numpy as np
 
 from copilot.domain import Posting
 
-VERSION = 2
+VERSION = 3
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 # Context attributes whose conditional distributions are kept: "<context>><target>".
@@ -172,7 +172,7 @@ class HistoryProfile:
         self.vendor_lines: dict[str, list[DupRecord]] = defaultdict(list)
         self.documents: dict[str, list[DupRecord]] = defaultdict(list)
         self.vendor_of_record: dict[str, str] = {}
-        # attribute -> value -> [latest, second latest] date ordinal of use (-1 when none): whether a code
+        # attribute -> value -> [latest, second latest, first] date ordinal of use (-1: none): whether a code
         # that is inactive today was still in use around an old line's date
         self.last_seen: dict[str, dict[str, list[int]]] = defaultdict(dict)
         # project -> account -> [gross, net] (Decimal): cost patterns and spend against budget
@@ -272,9 +272,11 @@ class HistoryProfile:
             order = np.lexsort((o, k))
             k, o = k[order], o[order]
             ends = np.flatnonzero(np.r_[k[1:] != k[:-1], True])  # last row of each code
+            starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
             second = np.where((ends > 0) & (k[np.maximum(ends - 1, 0)] == k[ends]), o[np.maximum(ends - 1, 0)], -1)
             values = names[attr][k[ends]].tolist()
-            prof.last_seen[attr] = {v: [a, b] for v, a, b in zip(values, o[ends].tolist(), second.tolist())}
+            prof.last_seen[attr] = {v: [a, b, f] for v, a, b, f in
+                                    zip(values, o[ends].tolist(), second.tolist(), o[starts].tolist())}
         return prof
 
     def add(self, p: Posting) -> None:
@@ -299,11 +301,12 @@ class HistoryProfile:
             if not value:
                 continue
             values[attr][value] += 1
-            seen = self.last_seen[attr].setdefault(value, [-1, -1])
+            seen = self.last_seen[attr].setdefault(value, [-1, -1, day])
             if day >= seen[0]:
                 seen[0], seen[1] = day, seen[0]
             elif day > seen[1]:
                 seen[1] = day
+            seen[2] = min(seen[2], day)
         pairs = self.pairs
         for key, ctx, tgt in line_pairs(p.account_no, p.dims, p.entity):
             pairs[key][ctx][tgt] += 1

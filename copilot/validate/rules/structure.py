@@ -63,10 +63,14 @@ def unknown_account(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator
 def _active_then(ln: LineView, ctx: RuleContext, cfg: RuleConfig, attribute: str, value: str) -> bool:
     """A line already in the history is judged by the status at its date. Statuses carry no dates, so a
     code that other lines still used on or after that date, or within ``grace_days`` before it, is taken
-    to have been active then (an employee who left, a finished project: their old lines are fine)."""
+    to have been active then (an employee who left, a finished project: their old lines are fine), if it
+    was in regular use: on average at most ``max_mean_gap_days`` between uses."""
     if not ln.in_history or ctx.profile is None:
         return False
-    latest, previous = ctx.profile.last_seen.get(attribute, {}).get(value, [-1, -1])
+    uses = ctx.profile.count(attribute, value)
+    latest, previous, first = ctx.profile.last_seen.get(attribute, {}).get(value, [-1, -1, -1])
+    if uses < 2 or (latest - first) / (uses - 1) > float(cfg.param("max_mean_gap_days")):
+        return False  # a retired code used now and then over a long span is misuse, not regular use
     day = ln.day.toordinal()
     other_latest = previous if latest == day else latest  # drop this line's own use (same day: ties)
     if latest > day or (latest == day and previous == day):
