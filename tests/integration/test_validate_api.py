@@ -158,3 +158,54 @@ def test_cli_exit_codes(env, tmp_path, monkeypatch):
         assert run(str(tmp_path / "clean.json"), "--company", "nope").exit_code == 69
     finally:
         get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_env(env, monkeypatch):
+    from copilot.settings import get_settings
+
+    settings, _ = env
+    monkeypatch.setenv("COPILOT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("COPILOT_DEFAULT_COMPANY", "acme")
+    monkeypatch.setenv("COPILOT_DATABASE_URL", settings.db_url)
+    monkeypatch.setenv("COPILOT_WEBHOOK_SECRET", "cli-secret")
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+def test_cli_monitor_prints_flagged_lines_with_reasons(cli_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+
+    rows = ["RECORDNO,ENTRY_DATE,ACCOUNTNO,TR_TYPE,TRX_AMOUNT,DEPARTMENTID,LOCATIONID,VENDORID,PROJECTID,MEGAENTITYID,DESCRIPTION",
+            "S1,07/01/2025,6230,1,150.00,SALES,NYC,V1,,US01,office supplies order",
+            "S2,07/01/2025,5200,1,180.00,,NYC,V1,P1,US01,office supplies order",
+            "S3,07/02/2025,6230,1,lots,SALES,NYC,V1,,US01,broken"]
+    (tmp_path / "gl.csv").write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(app, ["monitor", str(tmp_path / "gl.csv"), "--company", "acme"])
+    assert result.exit_code == 0, result.output
+    assert "S2" in result.output and "anomaly.rare_combination" in result.output
+    assert "S1 " not in result.output  # a normal line is not printed
+    assert "unreadable" in result.output and "TRX_AMOUNT" in result.output
+    assert "2 lines scored, 1 flagged, 1 unreadable" in result.output
+    as_json = CliRunner().invoke(app, ["monitor", str(tmp_path / "gl.csv"), "--json"])
+    flagged = [json.loads(line) for line in as_json.stdout.splitlines() if line.startswith("{")]
+    assert [f["record_no"] for f in flagged] == ["S2"] and flagged[0]["findings"]
+
+
+def test_cli_webhooks_sign_and_process(cli_env, tmp_path):
+    from typer.testing import CliRunner
+
+    from copilot.cli import app
+    from copilot.validate.webhooks import sign
+
+    body = tmp_path / "body.json"
+    body.write_text('{"event_id": "e1", "record_no": "1"}')
+    out = CliRunner().invoke(app, ["webhooks", "sign", str(body)])
+    assert out.exit_code == 0, out.output
+    headers = dict(line.split(": ", 1) for line in out.output.strip().splitlines())
+    assert headers["X-Copilot-Signature"] == sign("cli-secret", headers["X-Copilot-Timestamp"], body.read_bytes())
+    processed = CliRunner().invoke(app, ["webhooks", "process"])
+    assert processed.exit_code == 0 and "processed or failed" in processed.output
