@@ -47,7 +47,7 @@ eval: install
 	test -d var/companies/demo/intacct || $(BIN)/copilot demo init
 	$(BIN)/copilot eval --company demo --test-months 3
 	@if [ -f $(CALDERDALE) ]; then \
-	  $(BIN)/copilot company import-csv calderdale --file $(CALDERDALE) --mapping mappings/calderdale_pcard.yaml --replace && \
+	  $(BIN)/copilot company import-csv calderdale --file $(CALDERDALE) --mapping mappings/calderdale_pcard.yaml --replace --skip-bad-rows && \
 	  $(BIN)/copilot eval --company calderdale --split-date 2021-04-01; \
 	else echo "../shared is not present: the Calderdale evaluation is skipped"; fi
 	$(BIN)/python -m eval.anomalies
