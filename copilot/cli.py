@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "copilot.validate.commands",
     "copilot.intercompany.commands",
     "copilot.allocation.commands",
+    "copilot.batch.commands",
 ]
 
 

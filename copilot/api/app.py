@@ -25,6 +25,7 @@ ROUTERS: list[str] = [
     "routes_intercompany",
     "routes_allocation",
     "routes_ui",
+    "routes_batches",
 ]
 
 
