@@ -83,8 +83,8 @@ def pool_groups(rule: Rule, books: Books, period: Period, defaults: Defaults,
     wanted = set(rule.pool.accounts)
     excluded_journals = {j.upper() for j in defaults.exclude_journals}
     groups: dict[tuple, PoolGroup] = {}
-    for p in books.postings:
-        if p.entity != rule.entity or p.account_no not in wanted or not period.contains(p.entry_date):
+    for p in books.between(period.start, period.end, rule.entity):
+        if p.account_no not in wanted:
             continue
         if any(p.dims.get(k) != v for k, v in rule.pool.dims.items()):
             continue

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from copilot.domain import Company, JournalEntry, Posting
 from copilot.errors import InputError, NotFound
@@ -75,6 +75,8 @@ class Books:
     postings: list[Posting]
     root: Path | None = None
     _by_batch: dict[tuple[str, str], list[Posting]] | None = field(default=None, repr=False)
+    _by_month: dict[Period, dict[str, list[Posting]]] | None = field(default=None, repr=False)
+    _by_project: dict[str, list[Posting]] | None = field(default=None, repr=False)
 
     @property
     def first_day(self) -> date | None:
@@ -97,6 +99,35 @@ class Books:
                 index.setdefault((p.entity, batch_key_of(p)), []).append(p)
             self._by_batch = index
         return self._by_batch.get((entity, batch_key), [])
+
+    def between(self, first: date, last: date, entity: str | None = None) -> Iterator[Posting]:
+        """Postings dated ``first``..``last`` (of one entity), read from a month index: a month-end run
+        touches a few months, not the whole history."""
+        if self._by_month is None:
+            index: dict[Period, dict[str, list[Posting]]] = {}
+            for p in self.postings:
+                index.setdefault(Period.of(p.entry_date), {}).setdefault(p.entity, []).append(p)
+            self._by_month = index
+        if first > last:
+            return
+        month, end = Period.of(first), Period.of(last)
+        while month <= end:
+            by_entity = self._by_month.get(month, {})
+            groups = [by_entity.get(entity, [])] if entity is not None else list(by_entity.values())
+            for group in groups:
+                for p in group:
+                    if first <= p.entry_date <= last:
+                        yield p
+            month = month.shift(1)
+
+    def of_project(self, code: str) -> list[Posting]:
+        if self._by_project is None:
+            index: dict[str, list[Posting]] = {}
+            for p in self.postings:
+                if p.dims.get("project"):
+                    index.setdefault(p.dims["project"], []).append(p)
+            self._by_project = index
+        return self._by_project.get(code, [])
 
     def extras_file(self, *names: str) -> Path | None:
         """The first of ``names`` found in the company directory or its extras/ folder."""

@@ -13,6 +13,7 @@ from that average than the threshold (in share points) is flagged, as is a new o
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Literal
 
@@ -64,10 +65,11 @@ def budget_checks(rule: Rule, books: Books, period: Period, allocated: dict[str,
     accounts = _spend_accounts(books, defaults)
     wanted = {c for c, a in allocated.items() if a != 0}
     spent: dict[str, Decimal] = {c: ZERO for c in wanted}
-    for p in books.postings:
-        code = p.dims.get("project")
-        if code in wanted and p.entry_date <= period.end and p.account_no in accounts:
-            project = books.company.projects.get(code)
+    for code in wanted:
+        project = books.company.projects.get(code)
+        for p in books.of_project(code):
+            if p.entry_date > period.end or p.account_no not in accounts:
+                continue
             if project is not None and project.entities and p.entity not in project.entities:
                 continue
             spent[code] += p.signed_amount
@@ -112,8 +114,8 @@ def history_checks(rule: Rule, books: Books, period: Period, allocated: dict[str
     filters = {k: v for k, v in {**rule.pool.dims, **rule.target.dims}.items() if k != dim}
     sign = 1 if total > 0 else -1
     by_period: dict[Period, dict[str, Decimal]] = {}
-    for p in books.postings:
-        if p.entity != rule.entity or p.account_no not in accounts or not first <= p.entry_date < period.start:
+    for p in books.between(first, period.start - timedelta(days=1), rule.entity):
+        if p.account_no not in accounts:
             continue
         if p.tr_type != sign or not p.memo.lstrip().upper().startswith(prefix):
             continue

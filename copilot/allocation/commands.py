@@ -64,3 +64,25 @@ def register(app: typer.Typer) -> None:
                 con.print(f"wrote {path}")
         if result.flags or result.problems:
             raise typer.Exit(1)
+
+    @app.command("eval-allocation")
+    def eval_allocation(
+        company: str = typer.Option("demo", "--company", help="A company whose books hold posted allocations (the demo)"),
+        write: bool = typer.Option(True, "--write/--no-write", help="Write the section into eval/RESULTS.md"),
+    ) -> None:
+        """Run every allocation rule for every month and compare with the allocations the books hold
+        (same lines, same totals, lines equal to the cent); writes eval/RESULTS.md section allocation.
+
+        Example: copilot demo init && copilot eval-allocation --company demo
+        """
+        from rich.console import Console
+
+        from copilot.evaluation.allocation_eval import run
+        from copilot.settings import get_settings
+
+        con = Console(stderr=True)
+        with con.status("evaluating") as status:
+            md = run(get_settings(), company, write=write, progress=lambda m: status.update(m))
+        Console().print(md, markup=False, highlight=False)
+        if write:
+            con.print("written: eval/RESULTS.md section allocation")

@@ -11,6 +11,7 @@ import csv
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 from copilot.allocation.books import Books, Period
@@ -26,7 +27,14 @@ class Drivers:
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8", newline="") as fh:
+    st = path.stat()
+    return _read_csv_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_csv_cached(path: str, _mtime: int, _size: int) -> list[dict[str, str]]:
+    # A month-end run reads the same HR and timesheet tables for every rule: read each once per version.
+    with open(path, encoding="utf-8", newline="") as fh:
         return [{(k or "").strip().lower(): (v or "").strip() for k, v in row.items()} for row in csv.DictReader(fh)]
 
 
@@ -109,8 +117,8 @@ def revenue(rule: Rule, books: Books, period: Period) -> Drivers:
                          "category Revenue)", field="driver_accounts")
     values: dict[str, Decimal] = {}
     without = 0
-    for p in books.postings:
-        if p.entity != rule.entity or p.account_no not in accounts or not period.contains(p.entry_date):
+    for p in books.between(period.start, period.end, rule.entity):
+        if p.account_no not in accounts:
             continue
         if not _matches({k: v.lower() for k, v in p.dims.items()}, {k: v.lower() for k, v in rule.driver_filter.items()}):
             continue

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
@@ -115,7 +116,12 @@ def evaluate(books: Books, labels: list[dict[str, str]], rules: IntercompanyRule
         key = (r["status"], status)
         confusion[key] = confusion.get(key, 0) + 1
         if status != r["status"]:
-            misses.append((r["pair_id"], r["status"], status, why or f"no reason found; the labelled USD difference is {r['usd_difference']}"))
+            if not why:
+                usd = Decimal(r["usd_difference"] or "0")
+                inside = abs(usd) <= rules.matching.tolerance
+                why = (f"no reason found; the labelled USD difference is {usd}"
+                       + (f", inside the {rules.matching.base_currency} {rules.matching.tolerance} tolerance" if inside else ""))
+            misses.append((r["pair_id"], r["status"], status, why))
     return RunResult(label=label, periods=len(periods), labelled=len(labels), gold_pairs=len(gold),
                      predicted_pairs=len(predicted), correct_pairs=len(predicted & gold),
                      unlabelled_pairs=len(unlabelled), confusion=confusion, misses=misses, eliminations=elims,

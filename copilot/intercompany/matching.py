@@ -100,9 +100,9 @@ class Matcher:
     def _items(self, patterns: list[re.Pattern]) -> list[Item]:
         company, acct_rules = self.books.company, self.rules.accounts
         found: dict[tuple, Item] = {}
-        for p in self.books.postings:
+        for p in self.books.between(self.first, self.last):
             acct = self.accounts.get(p.account_no)
-            if acct is None or not self.first <= p.entry_date <= self.last:
+            if acct is None:
                 continue
             cp = counterparty_of(p, acct, company, acct_rules)
             key = (p.entity, batch_key_of(p), p.account_no, cp or "")
@@ -121,11 +121,10 @@ class Matcher:
     def _reference_index(self, patterns: list[re.Pattern]) -> dict[str, list[Posting]]:
         """Every line in the window carrying a reference (to find a side booked off the IC accounts)."""
         index: dict[str, list[Posting]] = {}
-        for p in self.books.postings:
-            if self.first <= p.entry_date <= self.last:
-                ref = _reference(p, patterns)
-                if ref:
-                    index.setdefault(ref, []).append(p)
+        for p in self.books.between(self.first, self.last):
+            ref = _reference(p, patterns)
+            if ref:
+                index.setdefault(ref, []).append(p)
         return index
 
     # --- money ---------------------------------------------------------------------------------
