@@ -100,7 +100,8 @@ def score_lines(postings: Sequence[Posting], profile: HistoryProfile, params: Sc
     scorer = LineScorer(profile, params)
     raw: list[dict[str, float]] = []
     for i, p in enumerate(postings):
-        raw.append(scorer.components(p.account_no, p.dims, p.entity, p.amount, exclude_self=True))
+        raw.append(scorer.components(p.account_no, p.dims, p.entity, p.amount, exclude_self=True,
+                                     tr_type=p.tr_type))
         if progress is not None and i % 20000 == 0 and i:
             progress(f"scored {i:,} / {len(postings):,} lines")
     calibration = Calibration.fit(raw)

@@ -29,7 +29,7 @@ import numpy as np
 
 from copilot.domain import Posting
 
-VERSION = 3
+VERSION = 4
 _NON_ALNUM = re.compile(r"[^0-9A-Z]+")
 _LEADING_ZEROS = re.compile(r"(?<![0-9])0+(?=[0-9])")
 # Context attributes whose conditional distributions are kept: "<context>><target>".
@@ -195,6 +195,7 @@ class HistoryProfile:
         attr_index: dict[str, int] = {}
         logs: list[float] = []
         log_rows: list[int] = []
+        log_sides: list[int] = []
         ordinals: list[int] = []
         proj: dict[tuple[str, str], list[Decimal]] = {}
         vendor_lines, documents, vendor_of = prof.vendor_lines, prof.documents, prof.vendor_of_record
@@ -227,6 +228,7 @@ class HistoryProfile:
             if amount > 0:
                 logs.append(log10(amount))
                 log_rows.append(i)
+                log_sides.append(1 if p.tr_type == 1 else 0)
             vendor = dims.get("vendor")
             project = dims.get("project")
             if project:
@@ -263,7 +265,8 @@ class HistoryProfile:
         for context, target in _pair_specs(attr_index):
             for ctx_value, tgt_value, c in _pair_counts(matrix, attr_index, names, context, target):
                 prof.pairs[pair_key(context, target)][ctx_value][tgt_value] = c
-        prof.amounts = _amount_stats(matrix, attr_index, names, np.asarray(logs), np.asarray(log_rows, dtype=np.int64))
+        prof.amounts = _amount_stats(matrix, attr_index, names, np.asarray(logs), np.asarray(log_rows, dtype=np.int64),
+                                     np.asarray(log_sides, dtype=np.int64))
         days = np.asarray(ordinals, dtype=np.int64)
         for attr, j in attr_index.items():
             col = matrix[:, j]
@@ -457,24 +460,38 @@ def _pair_counts(matrix: np.ndarray, attr_index: dict[str, int], names: dict[str
     return zip(ctx_values, tgt_values, counts.tolist())
 
 
+def amount_group(kind: str, *, account: str, vendor: str | None = None, tr_type: int = 1) -> str:
+    """Key of an amount-statistics group. Debits and credits are kept apart: a card-payable account's
+    monthly statement payments are not outliers among its individual card charges."""
+    side = "D" if tr_type == 1 else "C"
+    if kind == "account":
+        return f"account:{account}|{side}"
+    if kind == "vendor":
+        return f"vendor:{vendor}|{side}"
+    return f"vendor_account:{vendor}|{account}|{side}"
+
+
 def _amount_stats(matrix: np.ndarray, attr_index: dict[str, int], names: dict[str, np.ndarray],
-                  logs: np.ndarray, rows: np.ndarray) -> dict[str, AmountStats]:
-    """Median / MAD of log10 amounts per account, vendor and vendor+account, grouped with numpy."""
+                  logs: np.ndarray, rows: np.ndarray, sides: np.ndarray) -> dict[str, AmountStats]:
+    """Median / MAD of log10 amounts per account, vendor and vendor+account and side, grouped with numpy."""
     out: dict[str, AmountStats] = {}
     if logs.size == 0:
         return out
     account = matrix[rows, attr_index["account"]]
-    groups = [("account", account, lambda k: f"account:{names['account'][k]}")]
+    side_of = lambda k: 1 if k % 2 else -1  # noqa: E731 - key * 2 + side bit
+    groups = [(account, lambda k: amount_group("account", account=names["account"][k // 2], tr_type=side_of(k)))]
     if "vendor" in attr_index:
         vendor = matrix[rows, attr_index["vendor"]]
         has = vendor >= 0
         width = int(account.max()) + 1
-        groups.append(("vendor", np.where(has, vendor, -1), lambda k: f"vendor:{names['vendor'][k]}"))
-        groups.append(("vendor_account", np.where(has, vendor * width + account, -1),
-                       lambda k: f"vendor_account:{names['vendor'][k // width]}|{names['account'][k % width]}"))
-    for _name, key, label in groups:
-        keep = key >= 0
-        k, x = key[keep], logs[keep]
+        groups.append((np.where(has, vendor, -1), lambda k: amount_group(
+            "vendor", account="", vendor=names["vendor"][k // 2], tr_type=side_of(k))))
+        groups.append((np.where(has, vendor * width + account, -1), lambda k: amount_group(
+            "vendor_account", account=names["account"][(k // 2) % width], vendor=names["vendor"][(k // 2) // width],
+            tr_type=side_of(k))))
+    for base, label in groups:
+        keep = base >= 0
+        k, x = base[keep] * 2 + sides[keep], logs[keep]
         if k.size == 0:
             continue
         order = np.lexsort((x, k))

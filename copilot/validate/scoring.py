@@ -35,7 +35,7 @@ import numpy as np
 
 from copilot.validate.findings import LineScore
 from copilot.validate.policy import ScoringPolicy
-from copilot.validate.profile import HistoryProfile, line_pairs
+from copilot.validate.profile import HistoryProfile, amount_group, line_pairs
 
 # Entity is a context, not a value worth flagging on its own: small entities are not anomalies.
 SKIP_VALUE_ATTRS = frozenset({"entity"})
@@ -111,8 +111,8 @@ class LineScorer:
         chosen: Iterable = postings
         if len(postings) > sample:
             chosen = random.Random(seed).sample(list(postings), sample)
-        comps = [self.components(p.account_no, p.dims, p.entity, p.amount, exclude_self=in_history)
-                 for p in chosen]
+        comps = [self.components(p.account_no, p.dims, p.entity, p.amount, exclude_self=in_history,
+                                 tr_type=p.tr_type) for p in chosen]
         self.calibration = self.profile.calibration = Calibration.fit(comps)
         return self.calibration
 
@@ -122,7 +122,7 @@ class LineScorer:
         return {k: self.calibration.p(k, p) for k, p in comps.items()}
 
     def components(self, account_no: str, dims: dict[str, str], entity: str | None, amount: Decimal,
-                   *, exclude_self: bool = False) -> dict[str, float]:
+                   *, exclude_self: bool = False, tr_type: int = 1) -> dict[str, float]:
         """Component name -> p-value (smaller = more unusual)."""
         prof, m = self.profile, self.params.smoothing
         out: dict[str, float] = {}
@@ -140,9 +140,10 @@ class LineScorer:
             out[name] = min(p, out.get(name, 1.0))
         if amount > 0:
             vendor = dims.get("vendor")
-            groups = [("account", f"account:{account_no}")]
+            groups = [("account", amount_group("account", account=account_no, tr_type=tr_type))]
             if vendor:
-                groups += [("vendor", f"vendor:{vendor}"), ("vendor_account", f"vendor_account:{vendor}|{account_no}")]
+                groups += [(kind, amount_group(kind, account=account_no, vendor=vendor, tr_type=tr_type))
+                           for kind in ("vendor", "vendor_account")]
             for name, group in groups:
                 stats = prof.amount_stats(group)
                 if stats is not None and stats.n >= self.params.amount_min_samples:
@@ -150,9 +151,10 @@ class LineScorer:
         return out
 
     def score(self, account_no: str, dims: dict[str, str], entity: str | None, amount: Decimal, *,
-              exclude_self: bool = False, entry_index: int | None = None, line_index: int | None = None
-              ) -> LineScore:
-        comps = self.calibrated(self.components(account_no, dims, entity, amount, exclude_self=exclude_self))
+              exclude_self: bool = False, tr_type: int = 1, entry_index: int | None = None,
+              line_index: int | None = None) -> LineScore:
+        comps = self.calibrated(self.components(account_no, dims, entity, amount, exclude_self=exclude_self,
+                                                tr_type=tr_type))
         if not comps:
             return LineScore(entry_index=entry_index, line_index=line_index, score=0.0, surprise=0.0)
         top = min(comps, key=comps.__getitem__)

@@ -122,7 +122,7 @@ class Validator:
         if self.scorer is None:
             return None
         return self.scorer.score(ln.account_no, ln.dims, ln.entity, ln.amount, exclude_self=ln.in_history,
-                                 entry_index=ln.entry_index, line_index=ln.line_index)
+                                 tr_type=ln.tr_type, entry_index=ln.entry_index, line_index=ln.line_index)
 
     def _entry_findings(self, entry: JournalEntry | None, lines: list[LineView], ctx: RuleContext,
                         only: set[str] | None = None) -> Iterator[Finding]:

@@ -13,7 +13,7 @@ from typing import Iterator
 from copilot.domain import JournalEntry
 from copilot.validate.findings import Finding
 from copilot.validate.policy import RuleConfig
-from copilot.validate.profile import line_pairs
+from copilot.validate.profile import amount_group, line_pairs
 from copilot.validate.rules.base import LineView, RuleContext, entry_rule, line_rule
 
 
@@ -72,24 +72,26 @@ def rare_combination(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterato
 
 @line_rule("anomaly.amount_outlier")
 def amount_outlier(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterator[Finding]:
-    """Robust z-score of log10(amount) against the account's, vendor's and vendor+account's history."""
+    """Robust z-score of log10(amount) against the account's and the vendor+account's history (same side).
+    By default only amounts far *above* the usual count: a decimal slip or an inflated invoice."""
     prof = ctx.profile
     if prof is None or ln.amount <= 0:
         return
     threshold = float(cfg.param("z_threshold"))
     min_samples = int(cfg.param("min_samples"))
     floor = float(cfg.param("mad_floor"))
-    groups = [("account", f"account:{ln.account_no}")]
-    if ln.vendor:
-        groups += [("vendor", f"vendor:{ln.vendor}"), ("vendor+account", f"vendor_account:{ln.vendor}|{ln.account_no}")]
+    both = str(cfg.param("direction")) == "both"
+    labels = {"account": "account", "vendor": "vendor", "vendor_account": "vendor+account"}
     worst = None
-    for label, group in groups:
-        stats = prof.amount_stats(group)
-        if stats is None or stats.n < min_samples:
+    for kind in cfg.param("groups"):
+        if kind != "account" and not ln.vendor:
+            continue
+        stats = prof.amount_stats(amount_group(kind, account=ln.account_no, vendor=ln.vendor, tr_type=ln.tr_type))
+        if stats is None or stats.n - (1 if ln.in_history else 0) < min_samples:
             continue
         z = stats.z(ln.amount, floor)
-        if abs(z) >= threshold and (worst is None or abs(z) > abs(worst[1])):
-            worst = (label, z, stats)
+        if (abs(z) if both else z) >= threshold and (worst is None or abs(z) > abs(worst[1])):
+            worst = (labels.get(kind, kind), z, stats)
     if worst is not None:
         label, z, stats = worst
         typical = Decimal(str(round(10 ** stats.median, 2)))

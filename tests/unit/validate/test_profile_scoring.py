@@ -12,7 +12,7 @@ import pytest
 from copilot.domain import Posting
 from copilot.validate.benford import benford_test, first_digit
 from copilot.validate.policy import ScoringPolicy
-from copilot.validate.profile import Distribution, HistoryProfile, normalize_document
+from copilot.validate.profile import Distribution, HistoryProfile, amount_group, normalize_document
 from copilot.validate.scoring import Calibration, LineScorer
 
 
@@ -23,7 +23,7 @@ def test_profile_counts_values_and_combinations(profile, history):
     assert profile.pair_count("vendor", "V1", "account", "5200") == 0
     assert profile.pair_count("account", "5250", "project", "P1") > 0
     assert profile.top_values("account", "6000", "department", 3)[0][0] in {"SALES", "ENG", "FIN"}
-    stats = profile.amount_stats("vendor:V3")
+    stats = profile.amount_stats(amount_group("vendor", account="", vendor="V3", tr_type=1))
     assert stats is not None and stats.n >= 12 and abs(10 ** stats.median - 8000) < 1
     assert [r.record_no for r in profile.documents["INV777"]]
 
@@ -126,5 +126,6 @@ def test_vectorized_build_equals_counting_one_by_one(history, profile):
     assert one_by_one.project_amounts == profile.project_amounts
     assert one_by_one.vendor_lines == profile.vendor_lines
     from copilot.validate.profile import _robust
-    xs = [float(__import__("math").log10(p.amount)) for p in history if p.account_no == "6230" and p.amount > 0]
-    assert profile.amount_stats("account:6230") == pytest.approx(_robust(xs))
+    xs = [float(__import__("math").log10(p.amount)) for p in history
+          if p.account_no == "6230" and p.amount > 0 and p.tr_type == 1]
+    assert profile.amount_stats(amount_group("account", account="6230", tr_type=1)) == pytest.approx(_robust(xs))
