@@ -198,8 +198,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{local['exact']['p50'] / edge['exact']['p50']:,.0f}x faster at the median than local mode and "
         f"upserts {edge['upsert_rate'] / local['upsert_rate']:,.0f}x faster, with identical results. "
         + (f"HNSW after optimize() answers in {edge['hnsw']['p50']:.2f} ms at the median but with recall@10 "
-           f"{edge['hnsw']['recall']:.2f} under the company+entity filter; " if "hnsw" in edge else "")
-        + "The engine cites neighbours as evidence, so search stays exact; "
+           f"{edge['hnsw']['recall']:.2f} under the company+entity filter, and the engine cites neighbours "
+           "as evidence, so search stays exact; " if "hnsw" in edge
+           else "The engine cites neighbours as evidence, so search stays exact; ")
+        + ""
         "`optimize()` is optional (segment compaction). Upsert time is mostly converting each Python "
         "payload into the engine's types (measured separately on a quiet moment: ~64 µs per point for this "
         "payload, against ~39 µs per point for the engine's own write with its payload indexes). "
