@@ -62,7 +62,10 @@ def rare_combination(ln: LineView, ctx: RuleContext, cfg: RuleConfig) -> Iterato
         c = dist.counts.get(value, 0) - (1 if ln.in_history and dist.counts.get(value) else 0)
         if c > max_count:
             continue
-        usual = [{"value": v, "count": n} for v, n in prof.top_values(context, ctx_value, target)]
+        ranked = prof.top_values(context, ctx_value, target, 4)
+        if ln.in_history:  # the line's own use does not make its value usual
+            ranked = [(v, n - 1 if v == value else n) for v, n in ranked]
+        usual = [{"value": v, "count": n} for v, n in sorted(ranked, key=lambda x: -x[1]) if n > 0][:3]
         seen = "never" if c == 0 else f"only {c} time{'s' if c != 1 else ''}"
         yield ctx.finding(cfg, f"{context} {ctx_value} has carried {target} {value} {seen} in {n_context} "
                                f"lines (usually {', '.join(u['value'] for u in usual)})", ln,
