@@ -76,10 +76,12 @@ def pool_groups(rule: Rule, books: Books, period: Period, defaults: Defaults,
                 amount: Decimal | None = None) -> list[PoolGroup]:
     """The pool of ``period``: explicit ``amount`` (or the rule's), else the GL balance of the pool."""
     explicit = amount if amount is not None else rule.pool.amount
-    if explicit is not None:
-        if explicit != money(explicit):
-            raise InputError(f"pool amount {explicit} is not in whole cents", field="amount")
-        return [PoolGroup(rule.pool.accounts[0], dict(rule.pool.dims), explicit, 0)]
+    given = {rule.pool.accounts[0]: explicit} if explicit is not None else rule.pool.amounts
+    if given:
+        for acct, value in given.items():
+            if value != money(value):
+                raise InputError(f"pool amount {value} of account {acct} is not in whole cents", field="amount")
+        return [PoolGroup(acct, dict(rule.pool.dims), value, 0) for acct, value in given.items() if value != 0]
     wanted = set(rule.pool.accounts)
     excluded_journals = {j.upper() for j in defaults.exclude_journals}
     groups: dict[tuple, PoolGroup] = {}

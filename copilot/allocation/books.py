@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterator
 
 from copilot.domain import Company, JournalEntry, Posting
 from copilot.errors import InputError, NotFound
@@ -213,6 +213,3 @@ def entry_problems(company: Company, entry: JournalEntry) -> list[str]:
                 problems.append(f"line {n}: {key} {code!r} is inactive or not usable in entity {entity}")
     return problems
 
-
-def distinct(values: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(values))

@@ -120,7 +120,7 @@ def revenue(rule: Rule, books: Books, period: Period) -> Drivers:
     for p in books.between(period.start, period.end, rule.entity):
         if p.account_no not in accounts:
             continue
-        if not _matches({k: v.lower() for k, v in p.dims.items()}, {k: v.lower() for k, v in rule.driver_filter.items()}):
+        if not _matches(p.dims, rule.driver_filter):
             continue
         code = p.dims.get(dim)
         if not code:

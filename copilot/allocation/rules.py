@@ -45,6 +45,7 @@ class Pool(BaseModel):
     accounts: list[str] = Field(min_length=1, description="Accounts whose period balance is the pool")
     dims: dict[str, str] = Field(default_factory=dict, description="Only pool lines carrying these codes")
     amount: Decimal | None = Field(default=None, description="Explicit amount (posted against accounts[0] + dims)")
+    amounts: dict[str, Decimal] | None = Field(default=None, description="Explicit amounts per account (+ dims)")
     currency: str | None = Field(default=None, description="Currency of an explicit amount (must be the entity's)")
     scale: Literal["entity_headcount_share"] | None = Field(
         default=None, description="entity_headcount_share: allocate only the entity's share of group headcount (CA-3.2)")
@@ -58,6 +59,15 @@ class Pool(BaseModel):
     @classmethod
     def _amount(cls, v: Any) -> Any:
         return None if v is None else _decimal(v, "pool amount")
+
+    @field_validator("amounts", mode="before")
+    @classmethod
+    def _amounts(cls, v: Any) -> Any:
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            raise ValueError("amounts must be a mapping of account -> amount")
+        return {str(k): _decimal(a, f"pool amount of {k}") for k, a in v.items()}
 
 
 class Target(BaseModel):

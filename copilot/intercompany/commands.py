@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(rec.model_dump_json(indent=2))
         else:
-            Console().print(render(rec), markup=False, highlight=False)
+            typer.echo(render(rec))
         if out is not None:
             for path in write_outputs(rec, out):
                 con.print(f"wrote {path}")
@@ -88,6 +88,6 @@ def register(app: typer.Typer) -> None:
         con = Console(stderr=True)
         with con.status("evaluating") as status:
             md = run(get_settings(), company, write=write, progress=lambda m: status.update(m))
-        Console().print(md, markup=False, highlight=False)
+        typer.echo(md)
         if write:
             con.print("written: eval/RESULTS.md section intercompany")

@@ -46,13 +46,6 @@ class RateTable:
     def to_base(self, amount: Decimal, currency: str, on: date) -> Decimal:
         return money(amount * self.rate(currency, on))
 
-    def has(self, currency: str, on: date) -> bool:
-        try:
-            self.rate(currency, on)
-            return True
-        except MissingRate:
-            return False
-
     def __len__(self) -> int:
         return len(self.rates)
 

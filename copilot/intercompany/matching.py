@@ -292,10 +292,12 @@ class Matcher:
         if x.intercompany and y.intercompany:
             if x.counterparty not in (y.entity, None):
                 out.append(Reason(code="wrong_account", detail=(
-                    f"{x.entity} booked to {x.account} {x.title} (facing {x.counterparty}) but the other side is {y.entity}")))
+                    f"{x.entity} booked to {x.account} {x.title} (facing {x.counterparty}) but the other side is "
+                    f"{y.entity}")))
             if y.counterparty not in (x.entity, None):
                 out.append(Reason(code="wrong_account", detail=(
-                    f"{y.entity} booked to {y.account} {y.title} (facing {y.counterparty}) but the other side is {x.entity}")))
+                    f"{y.entity} booked to {y.account} {y.title} (facing {y.counterparty}) but the other side is "
+                    f"{x.entity}")))
             if x.side == y.side:
                 out.append(Reason(code="wrong_account", detail=(
                     f"both sides are on {x.side} accounts ({x.entity} {x.account}, {y.entity} {y.account})")))

@@ -151,6 +151,16 @@ def test_explicit_amount_replaces_the_pool_and_must_be_cents():
     assert result.pool_total == D("10.00") and result.entry.debits == D("10.00")
     with pytest.raises(InputError, match="whole cents"):
         allocate(rent_rule(), books, MAR, DEFAULTS, amount=D("10.001"))
+    two = rent_rule(pool={"accounts": ["6200", "6400"], "dims": {"department": "FAC", "location": "NYC"},
+                          "amounts": {"6200": "1.00", "6400": "-0.02"}})
+    result = allocate(two, books, MAR, DEFAULTS)
+    assert result.pool_total == D("0.98") and result.entry.is_balanced
+    by_account = {}
+    for ln in result.entry.lines:
+        by_account[ln.account_no] = by_account.get(ln.account_no, D(0)) + ln.signed_amount
+    assert by_account == {"6200": 0, "6400": 0}  # each account's amount is split on its own
+    assert sorted(ln.amount for ln in result.entry.lines if ln.account_no == "6400") == [
+        D("0.01"), D("0.01"), D("0.02")]
 
 
 def test_zero_driver_targets_get_no_line_and_all_zero_is_a_clear_error():
