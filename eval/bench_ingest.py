@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_write:
         from eval.results import write_section
 
-        write_section("ingest", markdown, command=".venv/bin/python -m eval.bench_ingest")
+        write_section("ingest", markdown, command=" ".join([".venv/bin/python -m eval.bench_ingest", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

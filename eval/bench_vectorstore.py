@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_write:
         from eval.results import write_section
 
-        write_section("vectorstore", markdown, command=".venv/bin/python -m eval.bench_vectorstore")
+        write_section("vectorstore", markdown, command=" ".join([".venv/bin/python -m eval.bench_vectorstore", *sys.argv[1:]]))
 
 
 if __name__ == "__main__":

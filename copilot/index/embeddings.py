@@ -202,8 +202,10 @@ class SentenceTransformerEmbedder:
         self.texts_embedded = 0
         dim = _model_dim(self.model_path)
         self.dim: int = dim if dim is not None else int(self._load().get_sentence_embedding_dimension())
-        # The cache key includes the model so two models never share vectors.
-        self._model_id = hashlib.sha1(str(self.model_path.resolve()).encode()).hexdigest()[:12]
+        # The cache key includes the model (path and weight-file sizes) so two models never share vectors.
+        weights = sorted((p.name, p.stat().st_size) for p in self.model_path.glob("*")
+                         if p.suffix in (".safetensors", ".bin")) if self.model_path.is_dir() else []
+        self._model_id = hashlib.sha1(repr((str(self.model_path.resolve()), weights)).encode()).hexdigest()[:12]
         self.name = f"{self.model_path.name}-{self._model_id}"
         self._cache = (_VectorCache(Path(cache_dir) / f"embeddings-{self.name}.sqlite", self.dim)
                        if cache_dir is not None else None)
@@ -263,15 +265,12 @@ class SentenceTransformerEmbedder:
         model = self._load()
         self.model_calls += 1
         self.texts_embedded += len(texts)
-        # Sorting by length makes batches of similar length: far less padding, ~2x faster on CPU.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # (SentenceTransformer.encode already sorts a call's texts by length to limit padding.)
         with _single_thread_if(len(texts) <= _SMALL_BATCH and self._model_is_torch()):
-            encoded = model.encode([texts[i] for i in order], batch_size=self.batch_size,
+            encoded = model.encode(texts, batch_size=self.batch_size,
                                    show_progress_bar=self.progress and len(texts) > self.batch_size,
                                    convert_to_numpy=True, normalize_embeddings=False)
-        out = np.empty((len(texts), self.dim), dtype=np.float32)
-        out[order] = np.asarray(encoded, dtype=np.float32)
-        return _unit_rows(out)
+        return _unit_rows(np.asarray(encoded, dtype=np.float32))
 
     def _model_is_torch(self) -> bool:
         return type(self._model).__module__.startswith("sentence_transformers")
