@@ -202,10 +202,8 @@ class SentenceTransformerEmbedder:
         self.texts_embedded = 0
         dim = _model_dim(self.model_path)
         self.dim: int = dim if dim is not None else int(self._load().get_sentence_embedding_dimension())
-        # The cache key includes the model (path and weight-file sizes) so two models never share vectors.
-        weights = sorted((p.name, p.stat().st_size) for p in self.model_path.glob("*")
-                         if p.suffix in (".safetensors", ".bin")) if self.model_path.is_dir() else []
-        self._model_id = hashlib.sha1(repr((str(self.model_path.resolve()), weights)).encode()).hexdigest()[:12]
+        # The cache key includes the model (its resolved path) so two models never share vectors.
+        self._model_id = hashlib.sha1(str(self.model_path.resolve()).encode()).hexdigest()[:12]
         self.name = f"{self.model_path.name}-{self._model_id}"
         self._cache = (_VectorCache(Path(cache_dir) / f"embeddings-{self.name}.sqlite", self.dim)
                        if cache_dir is not None else None)
