@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 from copilot.domain import JournalEntry
 
@@ -90,6 +90,8 @@ class Reconciliation(BaseModel):
             out[f.status] = out.get(f.status, 0) + 1
         return out
 
+    @computed_field(description="Findings, pairs, counts by status, eliminations")
+    @property
     def summary(self) -> dict[str, Any]:
         return {"findings": len(self.findings), "pairs": sum(1 for f in self.findings if f.b is not None),
                 "by_status": dict(sorted(self.counts().items())), "eliminations": len(self.eliminations)}

@@ -18,7 +18,7 @@ def _row(f: Finding) -> str:
 
 
 def render(rec: Reconciliation) -> str:
-    s = rec.summary()
+    s = rec.summary
     by = ", ".join(f"{k} {v}" for k, v in s["by_status"].items()) or "nothing found"
     out = [f"# Intercompany reconciliation — {rec.company} {rec.period}", "",
            f"- Compared in {rec.base_currency}, tolerance {rec.base_currency} {rec.tolerance:,.2f}, other side sought "

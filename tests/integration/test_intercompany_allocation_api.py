@@ -86,6 +86,7 @@ def test_reconcile_returns_findings_reasons_and_balanced_eliminations(world):
     statuses = {f["a"]["reference"]: f["status"] for f in body["findings"]}
     assert statuses == {"IC-1": "matched", "IC-2": "missing_side"}
     assert body["rates_source"] == "fx_rates.csv" and body["base_currency"] == "USD"
+    assert body["summary"]["by_status"] == {"matched": 1, "missing_side": 1}
     assert len(body["eliminations"]) == 2
     for e in body["eliminations"]:
         lines = e["entry"]["lines"]
@@ -198,3 +199,10 @@ def test_cli_allocate(cli, tmp_path):
     amount = CliRunner().invoke(cli, ["allocate", "--company", "grp", "--rule", "rent", "--period", "2025-03",
                                       "--amount", "ten"])
     assert isinstance(amount.exception, CopilotError) and "--amount" in amount.exception.message
+
+
+def test_every_command_has_help(cli):
+    for args, words in ((["intercompany", "--help"], "elimination"), (["allocate", "--help"], "square footage"),
+                        (["eval-intercompany", "--help"], "precision"), (["eval-allocation", "--help"], "posted")):
+        out = CliRunner().invoke(cli, args)
+        assert out.exit_code == 0 and words in " ".join(out.output.lower().split()), out.output

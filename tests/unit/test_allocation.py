@@ -389,3 +389,22 @@ def test_entry_problems_names_inactive_accounts_and_foreign_codes():
     assert any("6999" in p and "inactive" in p for p in problems)
     assert any("LON" in p and "US1" in p for p in problems)
     assert any("0000" in p and "chart" in p for p in problems)
+
+
+def test_allocation_evaluation_compares_with_the_posted_allocation():
+    from copilot.allocation.rules import RuleBook
+    from copilot.evaluation.allocation_eval import evaluate, render
+
+    company, ledger, _ = rent_books("100.00")
+    posted = [("6200", "-100.00", {"department": "FAC", "location": "NYC"}),
+              ("6200", "33.34", {"department": "ENG", "location": "NYC"}),
+              ("6200", "33.32", {"department": "SALES", "location": "NYC"}),  # a cent off
+              ("6200", "33.34", {"department": "FIN", "location": "NYC"})]
+    ledger.book("US1", date(2025, 3, 31), posted, memo="CA-2 rent allocation Mar 2025 by sq ft")
+    book = RuleBook(rules=[rent_rule()])
+    scores, _ = evaluate(books_of(company, ledger), book)
+    s = scores[0]
+    assert (s.runs, s.compared, s.same_lines, s.same_totals, s.lines) == (1, 1, 1, 1, 4)
+    assert s.lines_to_the_cent == 2 and s.max_cents == D("0.01") and s.off == 0
+    md = render(scores, books_of(company, ledger), 0.1)
+    assert "| rent | CA-2 | 1 | 1/1 | 1 | 1/1 | 1/1 | 2/4 | 0.01 |" in md
