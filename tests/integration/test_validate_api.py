@@ -122,6 +122,7 @@ def test_access_control(env):
                       headers=auth(keys.admin)).status_code == 404
 
 
+@pytest.mark.slow
 def test_cli_exit_codes(env, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
