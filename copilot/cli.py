@@ -36,6 +36,7 @@ COMMAND_MODULES: list[str] = [
     "copilot.intercompany.commands",
     "copilot.allocation.commands",
     "copilot.batch.commands",
+    "copilot.bankfeed.commands",
 ]
 
 

@@ -26,6 +26,7 @@ ROUTERS: list[str] = [
     "routes_allocation",
     "routes_ui",
     "routes_batches",
+    "routes_bankfeed",
 ]
 
 
