@@ -138,7 +138,7 @@ def doc_key(doc: str | None) -> str:
 
 
 _LEGAL = re.compile(r"\b(?:INC|INCORPORATED|LLC|LLP|PLLC|LTD|LIMITED|GMBH|AG|SA|SARL|BV|NV|PLC|CORP|CORPORATION|CO|"
-                    r"COMPANY|THE|AND|KG|UG|SE)\b")
+                    r"COMPANY|THE|AND|KG|UG|SE|PTY|PTE|OY|AB|SPA|SRL|LP)\b")
 
 
 def party_name(name: str, *, truncated: bool = False) -> str:
