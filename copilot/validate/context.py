@@ -1,8 +1,9 @@
 """A company's master data and history statistics, loaded once per process and cached.
 
 ``data_dir/companies/<name>/`` is read with copilot.formats.company_dir; the HistoryProfile built from
-its GL detail is cached on disk (``data_dir/cache/validate/<name>-<fingerprint>.json.gz``) keyed by the
-pages' sizes and times, so a restart does not rebuild it and new history invalidates it.
+its GL detail and the master data are cached on disk (``data_dir/cache/validate/<name>-<fingerprint>.*``)
+keyed by the pages' sizes and times and the scoring parameters, so a restart reads neither the pages nor
+rebuilds the statistics, and new history invalidates both.
 """
 
 from __future__ import annotations
@@ -55,23 +56,29 @@ def load_company(settings: Settings, name: str, scoring: ScoringPolicy | None = 
 
     params = hashlib.sha1(scoring.model_dump_json().encode()).hexdigest()[:8]
     fingerprint = f"{_fingerprint(root)}-{params}"
-    cache = settings.data_dir / "cache" / "validate" / f"{name}-{fingerprint}.json.gz"
-    data = read_company_dir(root, name)
-    profile = None
-    if cache.exists():
+    base = settings.data_dir / "cache" / "validate"
+    cache = base / f"{name}-{fingerprint}.json.gz"
+    master = base / f"{name}-{fingerprint}.company.json"
+    if cache.exists() and master.exists():
+        # Unchanged pages: master data and statistics from the cache, no 100k-line re-read.
         try:
-            profile = HistoryProfile.load(cache)
+            company = Company.model_validate_json(master.read_text(encoding="utf-8"))
+            return CompanyContext(name=name, company=company, profile=HistoryProfile.load(cache),
+                                  fingerprint=fingerprint)
         except (OSError, ValueError, KeyError) as exc:
-            log.warning("rebuilding history profile for %s: %s", name, exc)
-    if profile is None:
-        profile = HistoryProfile.build(data.postings)
-        LineScorer(profile, scoring).fit_calibration(data.postings, in_history=True)
-        try:
-            for old in cache.parent.glob(f"{name}-" + "?" * 16 + "-" + "?" * 8 + ".json.gz"):
-                old.unlink(missing_ok=True)
-            profile.save(cache)
-        except OSError as exc:  # a read-only data dir still validates, it just rebuilds next time
-            log.warning("cannot cache history profile for %s: %s", name, exc)
+            log.warning("rebuilding the validation cache for %s: %s", name, exc)
+    data = read_company_dir(root, name)
+    profile = HistoryProfile.build(data.postings)
+    LineScorer(profile, scoring).fit_calibration(data.postings, in_history=True)
+    try:
+        for old in base.glob(f"{name}-" + "?" * 16 + "-" + "?" * 8 + ".*"):
+            old.unlink(missing_ok=True)
+        profile.save(cache)
+        tmp = master.with_suffix(".tmp")
+        tmp.write_text(data.company.model_dump_json(), encoding="utf-8")
+        tmp.replace(master)
+    except OSError as exc:  # a read-only data dir still validates, it just rebuilds next time
+        log.warning("cannot cache the history profile of %s: %s", name, exc)
     return CompanyContext(name=name, company=data.company, profile=profile, fingerprint=fingerprint)
 
 

@@ -58,7 +58,7 @@ def test_profile_builds_100k_postings_fast():
     prof = HistoryProfile.build(postings)
     elapsed = time.perf_counter() - started
     assert prof.n == 100_000 and prof.count("account", distinct[0].account_no) % 20 == 0
-    assert elapsed < 20, f"building took {elapsed:.1f} s"  # about 2 s on an idle 2-core box
+    assert elapsed < 20, f"building took {elapsed:.1f} s"  # 6.3 s measured on the loaded 2-core CI box
 
 
 def test_rarity_p_value_and_leave_one_out():
