@@ -3,7 +3,6 @@ Runs on SQLite and on the local PostgreSQL (fresh schema per test)."""
 
 from __future__ import annotations
 
-import copy
 import time
 
 import pytest

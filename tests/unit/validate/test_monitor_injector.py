@@ -5,12 +5,9 @@ from __future__ import annotations
 import io
 import json
 from collections import Counter
-from datetime import date
-from decimal import Decimal
 
 import pytest
 
-from copilot.formats.records import posting_to_row
 from copilot.validate.injector import inject
 from copilot.validate.monitor import Bad, StreamMonitor, read_postings
 from copilot.validate.service import Validator
