@@ -50,9 +50,10 @@ eval: install
 	  $(BIN)/copilot company import-csv calderdale --file $(CALDERDALE) --mapping mappings/calderdale_pcard.yaml --replace --skip-bad-rows && \
 	  $(BIN)/copilot eval --company calderdale --split-date 2021-04-01; \
 	else echo "../shared is not present: the Calderdale evaluation is skipped"; fi
-	$(BIN)/python -m eval.anomalies
-	-$(BIN)/copilot eval-intercompany --company demo
-	-$(BIN)/copilot eval-bankfeed --company demo
+	$(BIN)/copilot anomalies eval --company demo --seeds 1,2,3
+	$(BIN)/copilot eval-intercompany --company demo
+	$(BIN)/copilot eval-allocation --company demo
+	$(BIN)/copilot eval-bankfeed --company demo
 
 # Needs an ingested demo company (make demo, or: copilot ingest --company demo).
 bench: install
