@@ -20,7 +20,7 @@ import numpy as np
 from copilot.domain import Evidence, RankedCoding, Suggestion, SuggestionRequest
 from copilot.domain.suggestions import DimensionCombination
 from copilot.domain.text import clean, query_text
-from copilot.engine.candidates import Candidate, Signals, featurize, generate
+from copilot.engine.candidates import FEATURES, Candidate, Signals, featurize, generate
 from copilot.engine.model import CompanyModel, signals_for
 from copilot.engine.neighbours import NeighbourSource
 from copilot.errors import CopilotError, InputError, NotFound
@@ -46,12 +46,8 @@ class Engine:
     def rank(self, request: SuggestionRequest, vector: np.ndarray | None = None, *,
              signals: Signals | None = None) -> tuple[list[Candidate], np.ndarray, Signals]:
         company = self.model.company
-        if request.entity not in company.entities:
-            raise NotFound(f"entity {request.entity!r} is not in company {self.model.name!r}",
-                           field="entity")
+        self._check(request)
         request = self.model.enrich(request)
-        if request.account_no and request.account_no not in company.accounts:
-            raise InputError(f"account {request.account_no!r} does not exist", field="account_no")
         if vector is None:
             vendor_name = self.model.vendor_name(self.model.resolve_vendor(request.vendor))
             vector = self.embedder.embed([query_text(vendor_name, request.memo)])[0]
@@ -61,6 +57,18 @@ class Engine:
         if not cands:
             return [], np.zeros(0), signals
         x = featurize(cands, request, signals, self.model.history)
+        ordered, conf = self._order(cands, x, signals)
+        return ordered, conf, signals
+
+    def _check(self, request: SuggestionRequest) -> None:
+        if request.entity not in self.model.company.entities:
+            raise NotFound(f"entity {request.entity!r} is not in company {self.model.name!r}",
+                           field="entity")
+        if request.account_no and request.account_no not in self.model.company.accounts:
+            raise InputError(f"account {request.account_no!r} does not exist", field="account_no")
+
+    def _order(self, cands: list[Candidate], x: np.ndarray, signals: Signals) -> tuple[list[Candidate], np.ndarray]:
+        """Score, calibrate and sort candidates (corrections first)."""
         raw = self.model.scorer.raw(x)
         conf = self.model.scorer.calibrate(raw)
         # A reviewer's decision for this very vendor and memo is authoritative: it goes first, at
@@ -70,7 +78,7 @@ class Engine:
         if corrected.any():
             conf = np.where(corrected > 0, np.maximum(conf, conf.max()), conf)
         order = np.lexsort((-raw, -conf, -corrected))
-        return [cands[i] for i in order], conf[order], signals
+        return [cands[i] for i in order], conf[order]
 
     # -- the full answer -----------------------------------------------------------------------------
     def suggest(self, request: SuggestionRequest) -> Suggestion:
@@ -153,6 +161,9 @@ class Engine:
                 found[(entity, t)] = hits
         policies: dict[str, list[Evidence]] = {}
         signals: dict[tuple, Signals] = {}
+        # Lines that differ only in amount, date or document share candidates and features: only the
+        # amount features change (the date and document play no part in ranking).
+        shapes: dict[str, tuple[list[Candidate], np.ndarray | None]] = {}
         explain = None
         if not llm and self.explainer is not None:
             explain = getattr(self.explainer, "deterministic", None)
@@ -165,7 +176,16 @@ class Engine:
                 if sig is None and r.entity in self.model.company.entities:
                     sig = signals[sig_key] = signals_for(self.model, r, vectors[t], _Fixed(found[(r.entity, t)]),
                                                          self.k)
-                cands, conf, sig = self.rank(r, vectors[t], signals=sig)
+                self._check(r)
+                shape = r.model_dump_json(exclude={"amount", "entry_date", "document"})
+                if shape in shapes:
+                    found_cands, x = shapes[shape]
+                    x = _with_amount(x, found_cands, r, self.model.history) if found_cands else None
+                else:
+                    found_cands = generate(r, sig, self.model.company, self.model.history)
+                    x = featurize(found_cands, r, sig, self.model.history) if found_cands else None
+                    shapes[shape] = (found_cands, x)
+                cands, conf = self._order(found_cands, x, sig) if found_cands else ([], np.zeros(0))
                 if t not in policies and self.policies is not None:
                     policies[t] = self.policies(self.model.name, vectors[t], 2)
                 out[i] = self._answer(r, vectors[t], cands, conf, sig, started, policies=policies.get(t),
@@ -272,3 +292,19 @@ def _copy(answer: Suggestion | CopilotError | None) -> Suggestion | CopilotError
     if isinstance(answer, Suggestion):
         return answer.model_copy(deep=True)
     return answer
+
+
+_AMOUNT_Z, _AMOUNT_KNOWN = FEATURES.index("amount_z"), FEATURES.index("amount_known")
+
+
+def _with_amount(x: np.ndarray, cands: list[Candidate], request: SuggestionRequest, history) -> np.ndarray:
+    """``featurize``'s matrix for another amount: only amount_z and amount_known depend on it."""
+    out = x.copy()
+    h = history.entity(request.entity)
+    for row, c in enumerate(cands):
+        stats = h.amount.get(c.key)
+        z = min(abs(stats.z(request.amount)), 10.0) if stats and request.amount is not None else 0.0
+        known = float(bool(stats) and stats.n >= 3 and request.amount is not None)
+        out[row, _AMOUNT_Z], out[row, _AMOUNT_KNOWN] = z, known
+        c.features["amount_z"], c.features["amount_known"] = z, known
+    return out

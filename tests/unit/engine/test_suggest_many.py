@@ -59,6 +59,9 @@ REQUESTS = [
     SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston", amount=Decimal("9000.00")),  # amount only
     SuggestionRequest(entity="US", vendor="V4", memo="client lunch", known_dims={"department": "G&A"}),
     SuggestionRequest(entity="US", vendor="Brand New Co", memo="office supplies"),
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston"),  # same shape, no amount
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston", amount=Decimal("3.10"),
+                      document="INV-9", entry_date="2024-05-01"),  # date and document play no part in ranking
 ]
 
 
