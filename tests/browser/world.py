@@ -49,8 +49,10 @@ class World:
 
 
 def acme_settings(data: Path, **extra: Any) -> Settings:
-    return Settings(data_dir=data, vector_backend="memory", embedding_backend="hashing", default_company="acme",
-                    database_url=f"sqlite:///{data / 'copilot.db'}", **extra)
+    """Settings for a throwaway world in ``data``: in-memory vectors, hashing embedder, SQLite."""
+    values: dict[str, Any] = {"vector_backend": "memory", "embedding_backend": "hashing", "default_company": "acme",
+                              "database_url": f"sqlite:///{data / 'copilot.db'}", **extra}
+    return Settings(data_dir=data, **values)
 
 
 def build_acme(settings: Settings, n_postings: int = 400) -> tuple[Any, Any, Any]:

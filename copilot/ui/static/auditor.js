@@ -217,10 +217,21 @@
           codingRows,
           hit.reason ? h("blockquote", { class: "reason" }, h("span", { class: "small muted", text: "Reviewer’s reason" }), h("p", { text: hit.reason })) : null,
           hit.narrative ? h("section", { class: "prose" }, h("h3", { text: "Narrative" }), h("p", { text: hit.narrative })) : null,
-          h("section", { class: "prose" }, h("h3", { text: "Reasoning" }), h("p", { text: tidy(hit.reasoning) })),
+          reasoningBlock(hit.reasoning),
           h("details", { class: "history" }, h("summary", { text: "Decision history" }), h("div", { class: "history-body" }, h("p", { class: "small muted", text: "Loading…" }))),
-          h("p", { class: "hit-meta small muted", text: [`Review #${hit.review_id}`, `submitted by ${hit.submitted_by}`, decided, `relevance ${pct(hit.score)}`].filter(Boolean).join(" · ") })),
+          h("p", { class: "hit-meta small muted", text: [`Review #${hit.review_id}`, `submitted by ${hit.submitted_by}`, decided, `match ${hit.score.toFixed(2)}`].filter(Boolean).join(" · ") })),
         record));
+  }
+
+  /** The reasoning, three lines at first: the engine's full text (with every alternative) is long. */
+  function reasoningBlock(text) {
+    const p = h("p", { class: "clamp", text: tidy(text) });
+    const more = h("button", { class: "btn ghost small more", type: "button", "aria-expanded": "false", text: "Show all",
+      onclick: () => { const open = p.classList.toggle("clamp"); more.textContent = open ? "Show all" : "Show less"; more.setAttribute("aria-expanded", String(!open)); } });
+    const block = h("section", { class: "prose" }, h("h3", { text: "Reasoning" }), p, more);
+    // Only offer the toggle when the text is actually cut (checked once it is laid out).
+    requestAnimationFrame(() => { if (p.scrollHeight <= p.clientHeight + 2) more.hidden = true; });
+    return block;
   }
 
   function tidy(t) { t = String(t || "").trim(); return t ? t.charAt(0).toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".") : "–"; }

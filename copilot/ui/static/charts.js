@@ -51,17 +51,35 @@ const Charts = (() => {
   const pct = (v) => `${Math.round(v * 100)}%`;
   const shortDate = (iso) => new Date(`${iso}T00:00:00Z`).toLocaleDateString("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 
-  /** Acceptance rate per day (line) over the number of decisions per day (bars); a dashed alert line. */
-  function acceptance(points, threshold) {
+  /** Daily points summed by ISO week (Monday), for spans too long to read day by day. */
+  function byWeek(points) {
+    const weeks = new Map();
+    for (const p of points) {
+      const d = new Date(`${p.date}T00:00:00Z`);
+      d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+      const key = d.toISOString().slice(0, 10);
+      const w = weeks.get(key) || { date: key, decided: 0, accepted: 0 };
+      w.decided += p.decided; w.accepted += p.accepted;
+      weeks.set(key, w);
+    }
+    return [...weeks.values()].map((w) => ({ ...w, rate: w.accepted / w.decided }));
+  }
+
+  /** Acceptance rate per day or week (line) over the number of decisions (bars); a dashed alert line. */
+  function acceptance(daily, threshold) {
+    const days = daily.length ? (Date.parse(daily[daily.length - 1].date) - Date.parse(daily[0].date)) / 86400000 : 0;
+    const unit = days > 35 ? "week" : "day";
+    const points = unit === "week" ? byWeek(daily) : daily;
     const label = points.length
-      ? `Acceptance rate by day, ${shortDate(points[0].date)} to ${shortDate(points[points.length - 1].date)}; latest ${pct(points[points.length - 1].rate)} of ${points[points.length - 1].decided} decisions`
-      : "Acceptance rate by day: no decisions yet";
+      ? `Acceptance rate by ${unit}, ${shortDate(points[0].date)} to ${shortDate(points[points.length - 1].date)}; latest ${pct(points[points.length - 1].rate)} of ${points[points.length - 1].decided} decisions`
+      : "Acceptance rate: no decisions yet";
     if (!points.length) return empty(label, "No decisions yet");
     const s = svg(label);
     const x0 = M.left, x1 = W - M.right, y0 = H - M.bottom, y1 = M.top;
     const t0 = Date.parse(points[0].date), t1 = Date.parse(points[points.length - 1].date);
-    const span = Math.max(t1 - t0, 86400000);
-    const slot = Math.max(2, Math.min(14, ((x1 - x0) / (span / 86400000 + 1)) * 0.7));
+    const step = unit === "week" ? 7 * 86400000 : 86400000;
+    const span = Math.max(t1 - t0, step);
+    const slot = Math.max(2, Math.min(unit === "week" ? 30 : 14, ((x1 - x0) / (span / step + 1)) * 0.7));
     const x = (d) => x0 + slot / 2 + ((Date.parse(d) - t0) / span) * (x1 - x0 - slot);
     const y = (r) => y0 - r * (y0 - y1);
     const { top: nMax, ticks } = countTicks(Math.max(...points.map((p) => p.decided)));
@@ -71,7 +89,7 @@ const Charts = (() => {
     yAxis(g, yn, ticks.length > 3 ? [0, ticks[Math.floor(ticks.length / 2)], nMax] : ticks, (v) => v.toLocaleString("en-US"), x0, x1, { right: true });
     for (const p of points) {
       g.appendChild(h("svg:rect", { x: x(p.date) - slot / 2, y: yn(p.decided), width: slot, height: y0 - yn(p.decided), fill: COLORS.soft, rx: 1.5 },
-        h("svg:title", { text: `${p.date}: ${p.decided} decisions` })));
+        h("svg:title", { text: `${unit === "week" ? "week of " : ""}${p.date}: ${p.decided} decisions` })));
     }
     if (threshold !== undefined && threshold !== null) {
       g.appendChild(line(x0, y(threshold), x1, y(threshold), { stroke: COLORS.low, "stroke-dasharray": "4 4", "stroke-width": 1.2 }));
@@ -81,7 +99,7 @@ const Charts = (() => {
     g.appendChild(h("svg:path", { d: path, fill: "none", stroke: COLORS.accent, "stroke-width": 2, "stroke-linejoin": "round" }));
     for (const p of points) {
       g.appendChild(h("svg:circle", { cx: x(p.date), cy: y(p.rate), r: points.length > 45 ? 2 : 3, fill: COLORS.accent },
-        h("svg:title", { text: `${p.date}: ${pct(p.rate)} accepted (${p.accepted} of ${p.decided})` })));
+        h("svg:title", { text: `${unit === "week" ? "week of " : ""}${p.date}: ${pct(p.rate)} accepted (${p.accepted} of ${p.decided})` })));
     }
     const n = Math.min(6, points.length);
     for (let i = 0; i < n; i++) {
@@ -142,7 +160,9 @@ const Charts = (() => {
       g.appendChild(text(x(t), y0 + 18, pct(t), { "text-anchor": "middle", class: "tick" }));
     }
     g.appendChild(line(x(0), y(0), x(1), y(1), { stroke: COLORS.base, "stroke-dasharray": "5 4" }));
-    g.appendChild(text(x(0.63), y(0.7) - 6, "perfectly calibrated", { class: "tick", transform: `rotate(-45 ${x(0.63)} ${y(0.7) - 6})` }));
+    // Below the diagonal, along it, clear of the curve drawn on top of it.
+    const lx0 = x(0.5) + 8, ly0 = y(0.5) + 8;
+    g.appendChild(text(lx0, ly0, "perfectly calibrated", { class: "tick faint", transform: `rotate(-45 ${lx0} ${ly0})` }));
     const maxN = Math.max(...bins.map((b) => b.n));
     const path = bins.map((b, i) => `${i ? "L" : "M"}${x(b.mean_confidence).toFixed(1)},${y(b.accuracy).toFixed(1)}`).join(" ");
     g.appendChild(h("svg:path", { d: path, fill: "none", stroke: COLORS.accent, "stroke-width": 2 }));

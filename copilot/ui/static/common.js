@@ -51,7 +51,7 @@ const GLC = (() => {
   function explain(err) {
     if (!(err instanceof ApiError)) return { title: "Something went wrong", detail: String(err && err.message || err) };
     const p = err.problem;
-    const titles = { 0: "Server unreachable", 401: "Sign-in needed", 403: "Access denied", 404: "Not found", 409: "Already decided", 422: "Check the input" };
+    const titles = { 0: "Server unreachable", 401: "Key not accepted", 403: "Access denied", 404: "Not found", 409: "Already decided", 422: "Check the input" };
     let detail = p.detail || p.title || `HTTP ${err.status}`;
     if (Array.isArray(p.errors) && p.errors.length) {
       detail += ": " + p.errors.slice(0, 3).map((e) => `${(e.loc || []).filter((x) => x !== "body").join(".")} ${e.msg}`).join("; ");
@@ -203,7 +203,7 @@ const GLC = (() => {
   function signIn(container, { title, intro, extraFields } = {}) {
     return new Promise((resolve) => {
       const keyInput = h("input", { id: "api-key", type: "password", autocomplete: "off", spellcheck: "false", required: true, "aria-describedby": "api-key-help" });
-      const status = h("div", { "aria-live": "polite" });
+      const status = h("div", { class: "status", "aria-live": "polite" });
       const form = h("form", { class: "card signin", "aria-labelledby": "signin-title" },
         h("h1", { id: "signin-title", text: title || "Sign in to GL Copilot" }),
         h("p", { text: intro || "Paste the API key your administrator created for you (copilot keys create). It is kept only for this browser tab." }),

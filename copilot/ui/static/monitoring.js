@@ -109,7 +109,7 @@
     const hist = s.confidence_histogram;
     const cal = s.calibration;
     out.appendChild(h("div", { class: "panels" },
-      panel("Acceptance over time", "Share of decisions that kept suggestion #1 unchanged, per day; bars show the number of decisions.",
+      panel("Acceptance over time", "Share of decisions that kept suggestion #1 unchanged (line) and the number of decisions (bars), per day, or per week over longer spans.",
         Charts.acceptance(over, a.min_acceptance_rate),
         Charts.dataTable("Acceptance by day", ["Date", "Decisions", "Accepted", "Rate"], over.map((p) => [p.date, p.decided, p.accepted, pct(p.rate, 1)]))),
       panel("Confidence of suggestion #1", `All submitted suggestions; below ${pct(state.config.review_confidence_threshold)} they are flagged for a closer look.`,

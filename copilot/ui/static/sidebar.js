@@ -305,7 +305,7 @@
       class: "btn ghost small who-btn", type: "button", "aria-expanded": String(Boolean(state.menuOpen)), "aria-controls": "sb-menu",
       onclick: () => { state.menuOpen = menu.hidden; menu.hidden = !state.menuOpen; toggle.setAttribute("aria-expanded", String(state.menuOpen)); },
     }, h("span", { class: "avatar", "aria-hidden": "true", text: (me.user[0] || "?").toUpperCase() }), h("span", { text: me.user }),
-      h("span", { class: "role", text: approver ? `${me.role} + ${approver.role}` : me.role }));
+      h("span", { class: "role", title: approver ? `decisions as ${approver.user}` : null, text: approver ? `${me.role} + ${approver.role}` : me.role }));
     return h("header", { class: "sb-head" },
       h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true", text: "GL" }), h("h1", { text: "Coding assistant" })),
       h("div", { class: "spacer" }), toggle, menu);
@@ -383,6 +383,11 @@
       const input = h("input", {
         id, value: line[name], dataset: { field: name }, autocomplete: "off", ...props,
         oninput: (ev) => { line[name] = ev.target.value; changed(line); if (name === "amount") renderTotals(); },
+        // 1528.3 reads as 1,528.30 once the user leaves the field (the same number: no new request).
+        onblur: name === "amount" ? (ev) => {
+          const v = parseAmount(ev.target.value).value;
+          if (v !== null) { ev.target.value = money(v); line.amount = ev.target.value; }
+        } : null,
         onkeydown: (ev) => {
           if (ev.key === "Enter" || (ev.key === "ArrowDown" && ev.altKey)) {
             const opts = line.el.querySelector(".options");
