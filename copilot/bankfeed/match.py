@@ -118,6 +118,7 @@ class Matcher:
         self.by_doc: dict[str, list[OpenItem]] = defaultdict(list)
         self.by_party: dict[tuple[str, str], list[OpenItem]] = defaultdict(list)
         self.names: dict[str, dict[str, str]] = {"ap": {}, "ar": {}}  # kind -> party id -> name
+        self._open_lists: dict[tuple[str, str | None], list[OpenItem]] = {}
         for it in self.items:
             if it.doc_no:
                 self.by_doc[doc_key(it.doc_no)].append(it)
@@ -134,6 +135,16 @@ class Matcher:
                 self._norm[it.kind][it.entity][it.party_id] = self._all[it.kind][it.party_id]
 
     # --- eligibility ---------------------------------------------------------------------------
+
+    def _open(self, kind: str, entity: str | None) -> list[OpenItem]:
+        """Items of one kind and entity that still have something open (settled ones are dropped)."""
+        key = (kind, entity)
+        if key not in self._open_lists:
+            self._open_lists[key] = [it for it in self.items if it.kind == kind
+                                     and (entity is None or it.entity in (None, entity))]
+        live = [it for it in self._open_lists[key] if it.residual > 0]
+        self._open_lists[key] = live
+        return live
 
     def _eligible(self, it: OpenItem, line: FeedLine, kind: str, *, currency: bool = True) -> bool:
         c = self.config
@@ -283,11 +294,14 @@ class Matcher:
             return abs((line.on - anchor).days) <= near.days
 
         answers: list[list[OpenItem]] = []
-        for (k, _), group in self.by_party.items():
-            if k != kind:
-                continue
-            pool = [it for it in group if self._eligible(it, line, kind) and close(it)][: c.max_items]
-            if not pool:
+        pools: dict[str, list[OpenItem]] = defaultdict(list)
+        for it in self._open(kind, line.entity):
+            if close(it) and self._eligible(it, line, kind):
+                pools[it.party_id].append(it)
+        for pool in pools.values():
+            pool = sorted(pool, key=lambda i: i.sort_key)[: c.max_items]
+            low, high = amount - c.tolerance, amount + c.tolerance
+            if min(i.residual for i in pool) > high or sum((i.residual for i in pool), Decimal(0)) < low:
                 continue
             found = subsets(pool, amount, c.tolerance, max_size=c.max_subset, max_nodes=c.max_nodes // 10)
             if len(found) == 1 or (found and _is_prefix(found[0], pool)):
