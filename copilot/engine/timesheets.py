@@ -17,9 +17,14 @@ from pathlib import Path
 from copilot.errors import ParseError
 
 
+def _project_hours() -> defaultdict:
+    return defaultdict(Decimal)
+
+
 class Timesheets:
     def __init__(self) -> None:
-        self._week: dict[tuple[str, date], dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        # A module-level factory, not a lambda: the company model (and these hours) is pickled.
+        self._week: dict[tuple[str, date], dict[str, Decimal]] = defaultdict(_project_hours)
 
     @staticmethod
     def week_of(on: date) -> date:
