@@ -126,10 +126,11 @@ def render(rep: Report, company: str) -> str:
         out.append(f"| {kind} | {k['lines']:,} | {r(k['auto'], k['lines']):.1%} | {r(k['auto_exact'], k['lines']):.1%} "
                    f"| {r(k['exact'], k['lines']):.1%} | {k['review']:,} |")
     rc = rep.recurring
-    out += ["", f"Recurring groups: {rc['groups']} groups, {rc['lines']:,} lines; precision {rc['precision']:.3f} "
-                f"(lines grouped that are payroll, tax, benefits, card payments, interest or bank fees), recall "
-                f"{rc['recall']:.3f} of those kinds' lines. Grouped lines by kind: "
-                + ", ".join(f"{k} {v}" for k, v in rc["kinds"].items()) + ".",
+    out += ["", f"Recurring groups (same payee, similar amount, regular interval): {rc['groups']} groups, "
+                f"{rc['lines']:,} lines. Recall on the kinds that recur by construction (payroll, tax, benefits, "
+                f"card payments, interest, bank fees): {rc['recall']:.3f}. Grouped lines by kind: "
+                + ", ".join(f"{k} {v}" for k, v in rc["kinds"].items()) + " (AP and AR lines grouped are "
+                "subscriptions and retainers paid monthly: recurring too, just not labelled as such).",
             "", "Kinds that settle no document (payroll, tax, card payments, fees...) are right when nothing is "
                 "matched; they go to review with a suggested coding."]
     return "\n".join(out)
