@@ -7,6 +7,7 @@ scorer is trained on the same kind of evidence it sees when serving.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date
 from typing import Protocol, Sequence
 
@@ -105,6 +106,13 @@ class StoreNeighbours:
 
 
 def posting_combination_from_payload(payload: dict) -> str:
+    dims = payload.get("dims") or {}
+    return _combination_key(str(payload.get("account_no")), tuple(sorted(dims.items())))
+
+
+@lru_cache(maxsize=65536)
+def _combination_key(account_no: str, dims: tuple) -> str:
+    """Memoized: every search returns k payloads and most codings repeat across searches."""
     from copilot.engine.history import target_combination
 
-    return target_combination(str(payload.get("account_no")), dict(payload.get("dims") or {})).key
+    return target_combination(account_no, dict(dims)).key
