@@ -200,6 +200,7 @@ class Ingestor:
         # First load of a company: nothing can be unchanged, so skip the per-batch lookups.
         fresh = self.store.count(POSTINGS, {"company": company_name}) == 0
         seen: dict[str, set[str]] = {}  # entity -> record_nos (for prune)
+        written_texts: set[str] = set()  # distinct texts over all batches (a batch de-duplicates its own)
         bar = _Progress(self.progress, total)
         try:
             for batch in _batches(postings, _BATCH):
@@ -219,7 +220,8 @@ class Ingestor:
                 report.collections[POSTINGS].skipped += len(rows) - len(todo)
                 if todo:
                     unique = list(dict.fromkeys(r[2] for r in todo))
-                    report.unique_texts += len(unique)
+                    written_texts.update(unique)
+                    report.unique_texts = len(written_texts)
                     bar.update(0, f"embedding {len(unique):,} texts")
                     vectors = self._embed_timed(unique, report)
                     index = {t: i for i, t in enumerate(unique)}
