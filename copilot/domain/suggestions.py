@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import cached_property
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -23,9 +24,13 @@ class DimensionCombination(BaseModel):
     account_no: str
     dims: dict[str, str] = Field(default_factory=dict)
 
-    @property
+    @cached_property
     def key(self) -> str:
-        """Stable identity, e.g. ``6000|department=SALES|location=NYC``."""
+        """Stable identity, e.g. ``6000|department=SALES|location=NYC``.
+
+        Cached (the model is frozen): ranking and explanations ask for it hundreds of times per line.
+        Build a new combination rather than ``model_copy(update=...)``, which would keep the old key.
+        """
         parts = [self.account_no] + [f"{k}={self.dims[k]}" for k in sorted(self.dims, key=_dim_order)]
         return "|".join(parts)
 

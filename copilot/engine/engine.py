@@ -70,7 +70,10 @@ class Engine:
     def _order(self, cands: list[Candidate], x: np.ndarray, signals: Signals) -> tuple[list[Candidate], np.ndarray]:
         """Score, calibrate and sort candidates (corrections first)."""
         raw = self.model.scorer.raw(x)
-        conf = self.model.scorer.calibrate(raw)
+        return self._sorted(cands, raw, self.model.scorer.calibrate(raw), signals)
+
+    def _sorted(self, cands: list[Candidate], raw: np.ndarray, conf: np.ndarray,
+                signals: Signals) -> tuple[list[Candidate], np.ndarray]:
         # A reviewer's decision for this very vendor and memo is authoritative: it goes first, at
         # least as confident as what it displaces. (History never contains corrections when the
         # scorer is fitted, so the scorer cannot learn this weight; it is a rule, stated in the reasoning.)
@@ -167,16 +170,16 @@ class Engine:
         explain = None
         if not llm and self.explainer is not None:
             explain = getattr(self.explainer, "deterministic", None)
+        prepared: list[tuple] = []  # (i, request, text, signals, candidates, features)
         for i in unique:
-            started = time.perf_counter()
             r, t = cleaned[i], text_of[i]
             try:
+                self._check(r)
                 sig_key = (r.entity, r.vendor, r.memo, r.employee, r.timesheet_project, r.tr_type)
                 sig = signals.get(sig_key)
-                if sig is None and r.entity in self.model.company.entities:
+                if sig is None:
                     sig = signals[sig_key] = signals_for(self.model, r, vectors[t], _Fixed(found[(r.entity, t)]),
                                                          self.k)
-                self._check(r)
                 shape = r.model_dump_json(exclude={"amount", "entry_date", "document"})
                 if shape in shapes:
                     found_cands, x = shapes[shape]
@@ -185,15 +188,26 @@ class Engine:
                     found_cands = generate(r, sig, self.model.company, self.model.history)
                     x = featurize(found_cands, r, sig, self.model.history) if found_cands else None
                     shapes[shape] = (found_cands, x)
-                cands, conf = self._order(found_cands, x, sig) if found_cands else ([], np.zeros(0))
-                if t not in policies and self.policies is not None:
-                    policies[t] = self.policies(self.model.name, vectors[t], 2)
-                out[i] = self._answer(r, vectors[t], cands, conf, sig, started, policies=policies.get(t),
-                                      explain=explain)
+                prepared.append((i, r, t, sig, found_cands, x))
             except CopilotError as exc:
                 if not return_errors:
                     raise
                 out[i] = exc
+        # One scorer call for every candidate of every line: the trees are walked for all rows at once.
+        blocks = [x for *_, x in prepared if x is not None]
+        raw_all = self.model.scorer.raw(np.vstack(blocks)) if blocks else np.zeros(0)
+        conf_all = self.model.scorer.calibrate(raw_all) if blocks else np.zeros(0)
+        at = 0
+        for i, r, t, sig, found_cands, x in prepared:
+            started = time.perf_counter()
+            n = 0 if x is None else len(x)
+            cands, conf = (self._sorted(found_cands, raw_all[at:at + n], conf_all[at:at + n], sig)
+                           if n else ([], np.zeros(0)))
+            at += n
+            if t not in policies and self.policies is not None:
+                policies[t] = self.policies(self.model.name, vectors[t], 2)
+            out[i] = self._answer(r, vectors[t], cands, conf, sig, started, policies=policies.get(t),
+                                  explain=explain)
         return [out[j] if j == i else _copy(out[j]) for i, j in enumerate(same)]
 
 
