@@ -193,10 +193,13 @@ class Engine:
                 if not return_errors:
                     raise
                 out[i] = exc
-        # One scorer call for every candidate of every line: the trees are walked for all rows at once.
+        # The scorer walks its trees for many rows at once; blocks of a few thousand rows keep the
+        # (rows x trees) index arrays in cache (one call for 60k rows was measured 2x slower).
         blocks = [x for *_, x in prepared if x is not None]
-        raw_all = self.model.scorer.raw(np.vstack(blocks)) if blocks else np.zeros(0)
-        conf_all = self.model.scorer.calibrate(raw_all) if blocks else np.zeros(0)
+        matrix = np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
+        raw_all = np.concatenate([self.model.scorer.raw(matrix[a:a + 8192]) for a in range(0, len(matrix), 8192)]) \
+            if len(matrix) else np.zeros(0)
+        conf_all = self.model.scorer.calibrate(raw_all) if len(raw_all) else np.zeros(0)
         at = 0
         for i, r, t, sig, found_cands, x in prepared:
             started = time.perf_counter()
