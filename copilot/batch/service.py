@@ -29,6 +29,16 @@ class BatchService:
         self.settings, self.reviews, self.db, self._suggestions = settings, reviews, db, suggestions
         ensure_tables(db)
         self._threads: dict[str, threading.Thread] = {}
+        self._validation = None
+
+    def validator(self, company: str):
+        """Validators share one ValidationService: the company master and history profile are loaded
+        once per process (and reloaded when the company's pages change), not once per batch."""
+        if self._validation is None:
+            from copilot.validate.service import ValidationService
+
+            self._validation = ValidationService(self.settings)
+        return self._validation.validator(company, suggest=False)
 
     def folder(self, batch_id: str) -> Path:
         return self.settings.data_dir / "batches" / batch_id
@@ -93,7 +103,7 @@ class BatchService:
             self._update(batch_id, summary={"lines": done, "total": total})
 
         importer = BatchImporter(self.settings, principal, suggestions=self._suggestions, reviews=self.reviews,
-                                 db=self.db, progress=progress)
+                                 db=self.db, progress=progress, validator_for=self.validator)
         try:
             summary = importer.run(path, opts)
             self._update(batch_id, status="done", summary=summary.to_dict(), kind=summary.kind)
