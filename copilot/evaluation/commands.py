@@ -44,8 +44,22 @@ def register(app: typer.Typer) -> None:
             cut = date.fromisoformat(split_date) if split_date else None
         except ValueError:
             raise InputError(f"--split-date must be YYYY-MM-DD, got {split_date!r}") from None
-        con = Console()
+        con = Console(stderr=True)
         started = time.perf_counter()
+        args = f"--company {company}" + (f" --split-date {split_date}" if split_date else f" --test-months {test_months}")
+        args += f" --max-test {max_test}" if max_test else ""
+        args += f" --scope {scope}" if scope != "pnl" else ""
+
+        def publish(report) -> None:
+            # Written after the engine and again after each baseline: a long baseline never holds back
+            # (or loses) the engine's figures.
+            md = render(report)
+            if len(report.baselines) < 3:
+                md += "\n- Baselines still running when this section was written: " \
+                      f"{len(report.baselines)} of 3 finished."
+            if write:
+                write_section(f"engine-{company}", md, command=f"copilot eval {args}")
+
         with con.status("reading the company") as status:
             data = read_company_dir(root, company)
             embedder = build_embedder(settings, progress=True)
@@ -53,14 +67,9 @@ def register(app: typer.Typer) -> None:
 
             report = evaluate(company, data.company, data.postings, embedder.embed, split_date=cut,
                               test_months=test_months, max_test=max_test, latency_sample=latency_sample,
-                              explainer=Explainer(settings), progress=lambda m: status.update(m),
-                              timesheets=load_timesheets(root), scope=scope)
-        md = render(report)
-        con.print(md)
+                              explainer=Explainer(settings), progress=lambda m: (status.update(m), con.log(m)),
+                              timesheets=load_timesheets(root), scope=scope, on_engine_done=publish)
+        print(render(report))
         if write:
-            args = f"--company {company}" + (f" --split-date {split_date}" if split_date else f" --test-months {test_months}")
-            args += f" --max-test {max_test}" if max_test else ""
-            args += f" --scope {scope}" if scope != "pnl" else ""
-            write_section(f"engine-{company}", md, command=f"copilot eval {args}")
             con.print(f"[green]written[/] eval/RESULTS.md section engine-{company} "
                       f"({time.perf_counter() - started:.0f} s)")
