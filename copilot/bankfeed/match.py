@@ -107,6 +107,28 @@ def subsets(items: list[OpenItem], target: Decimal, tol: Decimal, *, max_size: i
     return [[items[i] for i in idx] for idx in found]
 
 
+def best_party(payee: str, names: dict[str, str], threshold: float) -> tuple[str, float] | None:
+    """(party id, score) of the name the payee names, or None. ``names`` maps ids to ``party_name`` forms.
+
+    Banks cut payees short, so a payee that starts a party's name counts in full (when only one name
+    starts so); otherwise rapidfuzz's token-sort ratio must reach ``threshold``. token_sort, not
+    token_set: "EXPENSIFY REIMBURSEMENTS" must not name the vendor "Expensify".
+    """
+    payee = party_name(payee, truncated=True)
+    if len(payee) < 3 or not names:
+        return None
+    if len(payee) >= 6:
+        starts = [pid for pid, n in names.items() if n.startswith(payee)]
+        if len(starts) == 1:
+            return starts[0], 100.0
+        if starts:
+            names = {pid: names[pid] for pid in starts}
+    hit = process.extractOne(payee, names, scorer=fuzz.token_sort_ratio, score_cutoff=threshold)
+    if hit is None:
+        return None
+    return hit[2], round(float(hit[1]), 1)
+
+
 def _is_prefix(chosen: list[OpenItem], ordered: list[OpenItem]) -> bool:
     return [i.item_id for i in chosen] == [i.item_id for i in ordered[: len(chosen)]]
 
@@ -154,27 +176,13 @@ class Matcher:
                 and it.on >= line.on - timedelta(days=c.window_days))
 
     def party_for(self, cleansed: Cleansed, kind: str, entity: str | None = None) -> dict | None:
-        """The party the payee names, or None. Banks cut payees short, so a payee that starts the
-        party's name counts in full; otherwise rapidfuzz's token-sort ratio must reach the threshold."""
-        payee = party_name(cleansed.payee, truncated=True)
-        if len(payee) < 3:
-            return None
+        """The party with open items the payee names, or None (see ``best_party``)."""
         names = self._norm[kind].get(entity) if entity is not None else self._all[kind]
-        if not names:
+        found = best_party(cleansed.payee, names or {}, self.config.name_threshold)
+        if found is None:
             return None
-        if len(payee) >= 6:
-            starts = [pid for pid, n in names.items() if n.startswith(payee)]
-            if len(starts) == 1:
-                pid = starts[0]
-                return {"kind": kind, "id": pid, "name": self.names[kind][pid], "score": 100.0}
-            if starts:
-                names = {pid: names[pid] for pid in starts}
-        # token_sort_ratio, not token_set_ratio: "EXPENSIFY REIMBURSEMENTS" must not name the vendor "Expensify".
-        hit = process.extractOne(payee, names, scorer=fuzz.token_sort_ratio, score_cutoff=self.config.name_threshold)
-        if hit is None:
-            return None
-        _, score, pid = hit
-        return {"kind": kind, "id": pid, "name": self.names[kind][pid], "score": round(float(score), 1)}
+        pid, score = found
+        return {"kind": kind, "id": pid, "name": self.names[kind][pid], "score": score}
 
     # --- one line ------------------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from copilot.bankfeed.cleanse import Cleansed, cleanse
 from copilot.bankfeed.feed import FeedLine, open_items
-from copilot.bankfeed.match import Matcher, MatchConfig, MatchResult, match_feed
+from copilot.bankfeed.cleanse import party_name
+from copilot.bankfeed.match import Matcher, MatchConfig, MatchResult, best_party, match_feed
 from copilot.bankfeed.recurring import Recurring, find_recurring
 from copilot.domain import Suggestion, SuggestionRequest
 from copilot.errors import CopilotError, InputError, NotFound
@@ -31,6 +32,7 @@ class LineReport:
     suggestion: Suggestion | None = None
     suggestion_error: str | None = None
     review_id: int | None = None
+    vendor: dict | None = None  # the vendor master record the payee names, when no open item did
 
     def to_dict(self) -> dict[str, Any]:
         m, s = self.match, self.suggestion
@@ -41,7 +43,7 @@ class LineReport:
             "description": self.line.description, "payee": self.cleansed.payee, "payee_key": self.cleansed.key,
             "method": self.cleansed.method, "references": list(self.cleansed.refs),
             "status": m.status, "matched_by": m.how, "confidence": round(m.confidence, 3), "reason": m.reason,
-            "party": m.party, "items": [a.to_dict() for a in m.items], "candidates": m.candidates,
+            "party": m.party, "vendor": self.vendor, "items": [a.to_dict() for a in m.items], "candidates": m.candidates,
             "recurring": ({"group": self.recurring.group_id, "cadence": self.recurring.cadence,
                            "count": self.recurring.count, "typical_amount": str(self.recurring.typical_amount)}
                           if self.recurring else None),
@@ -151,10 +153,16 @@ class BankFeedService:
             report.notes.append(f"no coding suggestions: {exc.message}")
             return
         vendors = engine.model.company.vendors
+        master = {v.vendor_id: party_name(v.name) for v in vendors.values()}
         requests = []
         for r in todo:
             party = r.match.party
             vendor = party["id"] if party and party["kind"] == "ap" and party["id"] in vendors else None
+            if vendor is None and r.line.direction == "out" and r.cleansed.payee:
+                found = best_party(r.cleansed.payee, master, self.config.name_threshold)  # the vendor master
+                if found is not None:
+                    vendor = found[0]
+                    r.vendor = {"id": vendor, "name": vendors[vendor].name, "score": found[1]}
             requests.append(SuggestionRequest(
                 entity=r.line.entity, vendor=vendor or (r.cleansed.payee or None), memo=r.line.description,
                 amount=abs(r.line.amount), tr_type=1 if r.line.direction == "out" else -1, entry_date=r.line.on,

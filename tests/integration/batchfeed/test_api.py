@@ -111,6 +111,7 @@ def test_bank_feed_match(api, open_items):
     assert by_id["b2"]["status"] == "partial" and by_id["b2"]["items"][0]["amount"] == "500.00"
     assert by_id["b3"]["status"] == "unmatched" and by_id["b3"]["payee"] == "PRET A MANGER"
     assert by_id["b3"]["suggested_coding"] and by_id["b3"]["review_id"]
+    assert by_id["b3"]["vendor"]["id"] == "V4"  # no open bill, but the vendor master knows Pret A Manger
     assert by_id["b4"]["status"] == "unmatched"  # Staples' open bill is the UK entity's, in GBP
     s = body["summary"]
     assert s["lines"] == 4 and s["auto_matched"] == 2 and s["review_items"] == 2
