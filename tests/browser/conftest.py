@@ -59,6 +59,14 @@ def world(tmp_path_factory) -> Iterator[World]:
     store.close()
 
 
+def expect(*args, **kwargs):
+    """playwright's expect, imported late so that a missing package fails in the fixture, not at collection.
+    Waits run in Playwright's injected script: the pages' CSP forbids eval, so no wait_for_function."""
+    from playwright.sync_api import expect as _expect
+
+    return _expect(*args, **kwargs)
+
+
 def open_page(browser, world: World, path: str, *, key: str | None = None, approver: str | None = None,
               width: int = 400, height: int = 900):
     """A fresh browser context (its own sessionStorage) on ``path``; with ``key`` already signed in."""

@@ -18,14 +18,16 @@ import tempfile
 import time
 from collections import Counter
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 
 for _k, _v in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("LITELLM_LOCAL_MODEL_COST_MAP", "True")):
     os.environ.setdefault(_k, _v)
 
 from copilot.domain import DimensionCombination, SuggestionRequest  # noqa: E402
 from copilot.review.access import Principal  # noqa: E402
-from tests.browser.conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
+from tests.browser.conftest import CHROMIUM_ARGS, chromium_path, expect  # noqa: E402
 from tests.browser.world import acme_settings, serve  # noqa: E402
 
 USERS = {"preparer": ("jordan.lee", "preparer", "US01"), "approver": ("maria.chen", "approver", "*"),
@@ -54,6 +56,18 @@ class Clock:
         return self.now
 
 
+def split_history(postings) -> tuple[list, list]:
+    """(history, new vendor debit lines): the last ~10% of the ledger by date are the "new" lines."""
+    postings = sorted(postings, key=lambda p: (p.entry_date, p.record_no))
+    cut = postings[int(len(postings) * 0.9)].entry_date
+    return ([p for p in postings if p.entry_date < cut],
+            [p for p in postings if p.entry_date >= cut and p.dims.get("vendor") and p.memo and p.tr_type == 1])
+
+
+def new_lines(postings) -> list:
+    return split_history(postings)[1]
+
+
 def build(data: Path, months: int, start: date):
     from copilot.demo.generator import generate_demo
     from copilot.engine.service import SuggestionService, train_company
@@ -63,11 +77,10 @@ def build(data: Path, months: int, start: date):
 
     log(f"generating {months} months of the demo company")
     demo = generate_demo(seed=7, months=months, start=start)
-    settings = acme_settings(data, default_company="demo")
-    postings = sorted(demo.postings, key=lambda p: (p.entry_date, p.record_no))
-    cut = postings[int(len(postings) * 0.9)].entry_date  # the last ~10% are the "new" lines
-    history = [p for p in postings if p.entry_date < cut]
-    fresh = [p for p in postings if p.entry_date >= cut and p.dims.get("vendor") and p.memo and p.tr_type == 1]
+    # Narratives from 5,000: the held-out lines have few larger expense bills.
+    settings = acme_settings(data, default_company="demo", materiality_threshold=Decimal("5000"))
+    history, fresh = split_history(demo.postings)
+    cut = fresh[0].entry_date
     log(f"{len(history):,} postings of history, {len(fresh):,} new vendor lines from {cut}")
     embedder, store = HashingEmbedder(), QdrantClientStore(location=":memory:")
     t0 = time.perf_counter()
@@ -136,6 +149,18 @@ def unseen_lines(fresh) -> list:
     return lines[-SHOWN:]
 
 
+def top_confidence(world, company, p) -> float:
+    import httpx
+
+    body = {"company": "demo", "entity": p.entity, "line": {"vendor": company.vendors[p.dims["vendor"]].name,
+                                                            "memo": p.memo, "amount": str(p.amount),
+                                                            "date": p.entry_date.isoformat()}}
+    r = httpx.post(world.url("/v1/suggestions"), json=body, timeout=60,
+                   headers={"Authorization": f"Bearer {world.keys['preparer']}"})
+    codings = r.json()["suggestions"][0]["codings"]
+    return codings[0]["confidence"] if codings else 0.0
+
+
 def draft_line(p, company) -> dict:
     return {"vendor": company.vendors[p.dims["vendor"]].name, "memo": p.memo, "amount": f"{p.amount:,.2f}"}
 
@@ -160,10 +185,12 @@ def shoot(world, company, fresh, out: Path) -> list[Path]:
             pg.on("pageerror", lambda e: log(f"page error: {e}"))
             return pg
 
-        # 1. The sidebar: a line already accepted, and a material line with its top-3 and narrative.
-        unseen = [p for p in unseen_lines(fresh) if p.dims.get("vendor") in company.vendors]
-        material = [p for p in unseen if p.amount >= 10000]
-        small = next(p for p in unseen if 50 <= p.amount < 5000)
+        # 1. The sidebar: a line already accepted, and a material line with its top-3 and narrative:
+        # expense lines the reviewers have not seen, the material one among those the engine is sure of.
+        unseen = [p for p in unseen_lines(fresh) if p.dims.get("vendor") in company.vendors
+                  and p.account_no[:1] in "5678" and not p.memo.lower().startswith("payment")]
+        small = next(p for p in unseen if 50 <= p.amount < world.settings.materiality_threshold)
+        material = sorted((p for p in unseen if p.amount >= world.settings.materiality_threshold), key=lambda p: -top_confidence(world, company, p))
         big = material[0] if material else None
         pg = page_for("preparer", 400, 1400, approver=True)
         entry = {"entity": "US01", "date": (big or small).entry_date.isoformat(),
@@ -174,8 +201,7 @@ def shoot(world, company, fresh, out: Path) -> list[Path]:
         pg.locator("[data-line='1'] .options").focus()
         pg.keyboard.press("1")
         pg.wait_for_selector("[data-line='1'] .decided")
-        if big:
-            pg.locator("[data-line='2'] .options").focus()
+        pg.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in the picture
         pg.wait_for_timeout(300)
         height = pg.evaluate("document.documentElement.scrollHeight")
         pg.set_viewport_size({"width": 400, "height": min(height, 1600)})
@@ -187,7 +213,8 @@ def shoot(world, company, fresh, out: Path) -> list[Path]:
         pg = page_for("auditor", 1280, 1100)
         pg.goto(world.url("/ui/auditor?q=" + "cost centre moved to another department&decision=edited"))
         pg.wait_for_selector(".hit")
-        pg.wait_for_function("[...document.querySelectorAll('.prev-hash')].every(e => e.textContent !== '…')")
+        for cell in pg.locator(".prev-hash").all():
+            expect(cell).not_to_have_text("…")
         pg.locator(".hit .history summary").first.click()
         pg.wait_for_timeout(200)
         shots.append(out / "auditor.png")
@@ -212,9 +239,22 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=6)
     ap.add_argument("--decisions", type=int, default=360)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--hold", action="store_true", help="keep serving afterwards (to re-shoot with --against)")
+    ap.add_argument("--against", type=Path, help="a world.json written by --hold: only take the screenshots")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.against:
+        held = json.loads(args.against.read_text())
+        from copilot.demo.generator import generate_demo
+
+        demo = generate_demo(seed=7, months=args.months, start=date(2024, 7, 1))
+        world = SimpleNamespace(keys=held["keys"], url=lambda path: held["base_url"] + path,
+                                settings=SimpleNamespace(materiality_threshold=Decimal(held["materiality"])),
+                                service=None)
+        for shot in shoot(world, demo.company, new_lines(demo.postings), args.out):
+            log(f"wrote {shot}")
+        return
     data = Path(tempfile.mkdtemp(prefix="copilot-shots-"))
     settings, company, fresh, service, embedder, store = build(data, args.months, date(2024, 7, 1))
     now = datetime.utcnow().replace(microsecond=0)
@@ -227,6 +267,15 @@ def main() -> None:
     try:
         for shot in shoot(world, company, fresh, args.out):
             log(f"wrote {shot}")
+        if args.hold:
+            held = data / "world.json"
+            held.write_text(json.dumps({"base_url": world.base_url, "keys": world.keys,
+                                        "materiality": str(settings.materiality_threshold)}))
+            log(f"serving {world.base_url}; re-shoot with --against {held} (Ctrl-C to stop)")
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
     finally:
         world.stop()
 

@@ -11,7 +11,7 @@ import re
 import httpx
 import pytest
 
-from tests.browser.conftest import open_page
+from tests.browser.conftest import expect, open_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -35,7 +35,7 @@ def suggestion_posts(page) -> list[dict]:
     return seen
 
 
-def test_sidebar_type_a_line_accept_and_see_it_in_the_audit_log(world, browser):
+def test_sidebar_type_a_line_accept_and_see_it_in_the_audit_log(browser, world):
     page = open_page(browser, world, "/ui/sidebar?date=2024-09-01")
     # Sign in with the preparer's key, then add an approver key from the menu.
     page.fill("#api-key", world.keys["preparer_us"])
@@ -54,7 +54,7 @@ def test_sidebar_type_a_line_accept_and_see_it_in_the_audit_log(world, browser):
     options = page.locator("[data-line='1'] .option")
     options.nth(2).wait_for()
     assert options.count() == 3
-    page.wait_for_function("document.querySelector(\"[data-line='1'] .results\").getAttribute('aria-busy') === 'false'")
+    expect(page.locator("[data-line='1'] .results")).to_have_attribute("aria-busy", "false")
     # Debounced: typing 30 characters sent a handful of requests, not one per key.
     assert 1 <= len(posts) <= 6, len(posts)
     assert posts[-1]["line"] == {"vendor": "Delta Air Lines", "memo": "airfare conference engineering",
@@ -84,7 +84,7 @@ def test_sidebar_type_a_line_accept_and_see_it_in_the_audit_log(world, browser):
     assert not page.js_errors
 
 
-def test_sidebar_entry_by_postmessage_edit_reject_and_problem_states(world, browser):
+def test_sidebar_entry_by_postmessage_edit_reject_and_problem_states(browser, world):
     page = open_page(browser, world, "/ui/sidebar", key=world.keys["preparer_us"], approver=world.keys["approver"])
     page.wait_for_selector("body[data-ready]")
     # The host page hands over a draft entry (docs/ui.md, postMessage contract).
@@ -167,7 +167,7 @@ def decide_through_api(world, vendor: str, memo: str, reason: str) -> dict:
     return r.json()
 
 
-def test_auditor_searches_and_sees_narrative_reasoning_history_and_chain(world, browser):
+def test_auditor_searches_and_sees_narrative_reasoning_history_and_chain(browser, world):
     item = decide_through_api(world, "Staples", "printer paper toner", "copier costs belong to the shared services pool")
     page = open_page(browser, world, "/ui/auditor", width=1280, height=1000)
     page.fill("#api-key", world.keys["auditor"])
@@ -191,7 +191,7 @@ def test_auditor_searches_and_sees_narrative_reasoning_history_and_chain(world, 
     record = hit.locator(".record")
     assert f"#{decision['seq']}" in record.inner_text()
     assert decision["hash"][:16] in record.inner_text()
-    page.wait_for_function(f"document.querySelector('#hit-{item['id']} .prev-hash').textContent !== '…'")
+    expect(record.locator(".prev-hash")).not_to_have_text("…")
     assert decision["prev_hash"][:16] in record.locator(".prev-hash").inner_text()
     assert "verified" in record.inner_text()
 
@@ -205,7 +205,7 @@ def test_auditor_searches_and_sees_narrative_reasoning_history_and_chain(world, 
     assert not page.js_errors
 
 
-def test_a_us_preparer_cannot_see_uk_data(world, browser):
+def test_a_us_preparer_cannot_see_uk_data(browser, world):
     # Sidebar opened on the UK entity: the API refuses, the page says so and asks for nothing.
     page = open_page(browser, world, "/ui/sidebar?entity=UK&vendor=Delta%20Air%20Lines&memo=airfare",
                      key=world.keys["preparer_us"])
@@ -231,7 +231,7 @@ def test_a_us_preparer_cannot_see_uk_data(world, browser):
     assert "no access to entity 'UK'" in refusal.inner_text()
 
 
-def test_monitoring_dashboard_draws_the_summary(world, browser):
+def test_monitoring_dashboard_draws_the_summary(browser, world):
     decide_through_api(world, "Delta Air Lines", "airfare client visit", "sales trip booked by engineering")
     summary = api(world, "approver", "GET", "/v1/metrics/summary").json()
     page = open_page(browser, world, "/ui/monitoring", key=world.keys["approver"], width=1280, height=1000)
@@ -249,5 +249,6 @@ def test_monitoring_dashboard_draws_the_summary(world, browser):
     assert counted == sum(summary["confidence_histogram"]["counts"])
     # Entity scope: a US-only view reloads the numbers for US.
     page.select_option("#entity", "US")
-    page.wait_for_function("location.search.includes('entity=US')")
+    page.wait_for_url(re.compile(r"entity=US"))
+    expect(page.locator("#content")).to_have_attribute("aria-busy", "false")
     assert not page.js_errors

@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, h, clear, notice, errorNotice, explain, money, pct, DIM_LABELS, dimOrder, fromKey, shortHash, when, day } = GLC;
+  const { api, h, clear, notice, errorNotice, explain, money, pct, dimLabel, dimOrder, fromKey, shortHash, when, day } = GLC;
   const app = document.getElementById("app");
   const FILTERS = ["entity", "account", "decision", "user", "date_from", "date_to", "amount_min", "amount_max"];
   const state = { config: null, me: null, entities: [], titles: {}, verify: null, verifyError: null, controller: null };
@@ -179,7 +179,7 @@
     return h("span", { class: "coding" },
       h("span", { class: `acct ${changed && changed.has("account") ? "changed" : ""}` }, h("b", { class: "num", text: c.account_no }), title ? ` ${title}` : ""),
       dimOrder(Object.keys(c.dims)).filter((k) => k !== "vendor").map((k) =>
-        h("span", { class: `chip ${changed && changed.has(k) ? "changed" : ""}` }, `${DIM_LABELS[k] || k} `, h("b", { text: c.dims[k] }))));
+        h("span", { class: `chip ${changed && changed.has(k) ? "changed" : ""}` }, `${dimLabel(k)} `, h("b", { text: c.dims[k] }))));
   }
 
   function changedParts(a, b) {
@@ -259,7 +259,7 @@
           h("td", { class: "mono", title: r.prev_hash, text: shortHash(r.prev_hash, 10) }),
           h("td", { dataset: { seq: String(r.seq) } }, verifyBadge(r.seq)))))),
       records.some((r) => r.diff && Object.keys(r.diff).length) ? h("p", { class: "small" }, h("span", { class: "muted", text: "Changed: " }),
-        records.filter((r) => r.diff).flatMap((r) => Object.entries(r.diff).map(([k, d]) => `${DIM_LABELS[k] || k} ${d.from || "–"} → ${d.to || "–"}`)).join(" · ")) : null);
+        records.filter((r) => r.diff).flatMap((r) => Object.entries(r.diff).map(([k, d]) => `${dimLabel(k)} ${d.from || "–"} → ${d.to || "–"}`)).join(" · ")) : null);
     } catch (err) {
       clear(body).appendChild(errorNotice(err));
     }

@@ -5,6 +5,7 @@
 const Charts = (() => {
   const { h } = GLC;
   const W = 560, H = 260;
+  const FEW = 5; // decisions below which a period's acceptance rate is drawn hollow
   const M = { top: 16, right: 48, bottom: 36, left: 48 };
   const COLORS = { accent: "#0f62c2", soft: "#cfdcee", grid: "#e8ebef", axis: "#8a96a3", ink: "#3e4c59", good: "#18794e", mid: "#d38b12", low: "#c03a2b", base: "#9aa7b5" };
 
@@ -95,11 +96,15 @@ const Charts = (() => {
       g.appendChild(line(x0, y(threshold), x1, y(threshold), { stroke: COLORS.low, "stroke-dasharray": "4 4", "stroke-width": 1.2 }));
       g.appendChild(text(x0 + 4, y(threshold) - 5, `alert below ${pct(threshold)}`, { class: "tick alert-label" }));
     }
-    const path = points.map((p, i) => `${i ? "L" : "M"}${x(p.date).toFixed(1)},${y(p.rate).toFixed(1)}`).join(" ");
-    g.appendChild(h("svg:path", { d: path, fill: "none", stroke: COLORS.accent, "stroke-width": 2, "stroke-linejoin": "round" }));
+    // A rate over a handful of decisions is noise: such points are hollow and the line skips them.
+    const solid = points.filter((p) => p.decided >= FEW);
+    const path = solid.map((p, i) => `${i ? "L" : "M"}${x(p.date).toFixed(1)},${y(p.rate).toFixed(1)}`).join(" ");
+    if (solid.length > 1) g.appendChild(h("svg:path", { d: path, fill: "none", stroke: COLORS.accent, "stroke-width": 2, "stroke-linejoin": "round" }));
     for (const p of points) {
-      g.appendChild(h("svg:circle", { cx: x(p.date), cy: y(p.rate), r: points.length > 45 ? 2 : 3, fill: COLORS.accent },
-        h("svg:title", { text: `${unit === "week" ? "week of " : ""}${p.date}: ${pct(p.rate)} accepted (${p.accepted} of ${p.decided})` })));
+      const few = p.decided < FEW;
+      g.appendChild(h("svg:circle", { cx: x(p.date), cy: y(p.rate), r: points.length > 45 ? 2 : 3,
+        fill: few ? "#fff" : COLORS.accent, stroke: COLORS.accent, "stroke-width": few ? 1.5 : 0 },
+        h("svg:title", { text: `${unit === "week" ? "week of " : ""}${p.date}: ${pct(p.rate)} accepted (${p.accepted} of ${p.decided})${few ? " - too few decisions to read much into" : ""}` })));
     }
     const n = Math.min(6, points.length);
     for (let i = 0; i < n; i++) {
@@ -160,28 +165,31 @@ const Charts = (() => {
       g.appendChild(text(x(t), y0 + 18, pct(t), { "text-anchor": "middle", class: "tick" }));
     }
     g.appendChild(line(x(0), y(0), x(1), y(1), { stroke: COLORS.base, "stroke-dasharray": "5 4" }));
-    // Below the diagonal, along it, clear of the curve drawn on top of it.
-    const lx0 = x(0.5) + 8, ly0 = y(0.5) + 8;
-    g.appendChild(text(lx0, ly0, "perfectly calibrated", { class: "tick faint", transform: `rotate(-45 ${lx0} ${ly0})` }));
     const maxN = Math.max(...bins.map((b) => b.n));
-    const path = bins.map((b, i) => `${i ? "L" : "M"}${x(b.mean_confidence).toFixed(1)},${y(b.accuracy).toFixed(1)}`).join(" ");
-    g.appendChild(h("svg:path", { d: path, fill: "none", stroke: COLORS.accent, "stroke-width": 2 }));
+    const solid = bins.filter((b) => b.n >= FEW);  // as in the acceptance chart: a few decisions are noise
+    const path = solid.map((b, i) => `${i ? "L" : "M"}${x(b.mean_confidence).toFixed(1)},${y(b.accuracy).toFixed(1)}`).join(" ");
+    if (solid.length > 1) g.appendChild(h("svg:path", { d: path, fill: "none", stroke: COLORS.accent, "stroke-width": 2 }));
     for (const b of bins) {
-      g.appendChild(h("svg:circle", { cx: x(b.mean_confidence), cy: y(b.accuracy), r: 3 + 5 * Math.sqrt(b.n / maxN), fill: COLORS.accent, "fill-opacity": 0.8, stroke: "#fff" },
-        h("svg:title", { text: `confidence ${pct(b.lo)}–${pct(b.hi)}: mean ${pct(b.mean_confidence)}, accepted ${pct(b.accuracy)} of ${b.n}` })));
+      const few = b.n < FEW;
+      g.appendChild(h("svg:circle", { cx: x(b.mean_confidence), cy: y(b.accuracy), r: 3 + 5 * Math.sqrt(b.n / maxN),
+        fill: few ? "#fff" : COLORS.accent, "fill-opacity": few ? 1 : 0.8, stroke: few ? COLORS.accent : "#fff", "stroke-width": 1.5 },
+        h("svg:title", { text: `confidence ${pct(b.lo)}–${pct(b.hi)}: mean ${pct(b.mean_confidence)}, accepted ${pct(b.accuracy)} of ${b.n}${few ? " (too few to read much into)" : ""}` })));
     }
     g.appendChild(line(x0, y0, x1, y0, { stroke: COLORS.axis }));
     g.appendChild(text((x0 + x1) / 2, H - 4, "stated confidence", { class: "axis-title", "text-anchor": "middle" }));
     g.appendChild(text(x0 - 40, (y0 + y1) / 2, "accepted", { class: "axis-title", transform: `rotate(-90 ${x0 - 40} ${(y0 + y1) / 2})`, "text-anchor": "middle" }));
     // Legend on the right: what the dots mean.
     const lx = x1 + 36;
-    g.appendChild(text(lx, y1 + 14, "Each dot: one confidence bin,", { class: "tick" }));
-    g.appendChild(text(lx, y1 + 30, "sized by its decisions.", { class: "tick" }));
-    g.appendChild(text(lx, y1 + 54, "Below the line: over-confident.", { class: "tick" }));
-    g.appendChild(text(lx, y1 + 70, "Above: under-confident.", { class: "tick" }));
+    g.appendChild(line(lx, y1 + 10, lx + 22, y1 + 10, { stroke: COLORS.base, "stroke-dasharray": "5 4" }));
+    g.appendChild(text(lx + 30, y1 + 14, "perfectly calibrated", { class: "tick" }));
+    g.appendChild(h("svg:circle", { cx: lx + 11, cy: y1 + 32, r: 5, fill: COLORS.accent, "fill-opacity": 0.8 }));
+    g.appendChild(text(lx + 30, y1 + 36, "a confidence bin, sized", { class: "tick" }));
+    g.appendChild(text(lx + 30, y1 + 50, `by its decisions (hollow: < ${FEW})`, { class: "tick" }));
+    g.appendChild(text(lx, y1 + 76, "Below the diagonal: over-confident;", { class: "tick" }));
+    g.appendChild(text(lx, y1 + 92, "above it: under-confident.", { class: "tick" }));
     if (cal.ece !== null) {
-      g.appendChild(text(lx, y1 + 104, `ECE ${cal.ece.toFixed(3)}`, { class: "big-number" }));
-      g.appendChild(text(lx, y1 + 122, `over ${cal.n} decisions`, { class: "tick" }));
+      g.appendChild(text(lx, y1 + 128, `ECE ${cal.ece.toFixed(3)}`, { class: "big-number" }));
+      g.appendChild(text(lx, y1 + 146, `over ${cal.n} decisions`, { class: "tick" }));
     }
     s.appendChild(g);
     return s;

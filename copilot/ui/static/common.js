@@ -149,6 +149,11 @@ const GLC = (() => {
   const DIM_LABELS = { department: "Dept", location: "Loc", project: "Project", class: "Class", customer: "Customer", vendor: "Vendor", employee: "Employee", item: "Item", task: "Task" };
   const DIM_ORDER = ["department", "location", "project", "class", "customer", "vendor", "employee", "item", "task"];
 
+  /** "Dept", "Loc", ... for the standard dimensions; a custom one by its name, capitalized. */
+  function dimLabel(key) {
+    return DIM_LABELS[key] || key.charAt(0).toUpperCase() + key.slice(1).replace(/_/g, " ");
+  }
+
   function dimOrder(keys) {
     return [...keys].sort((a, b) => {
       const ia = DIM_ORDER.indexOf(a), ib = DIM_ORDER.indexOf(b);
@@ -254,7 +259,7 @@ const GLC = (() => {
 
   return {
     api, ApiError, explain, session, h, append, clear, notice, errorNotice, money, pct, level, confidenceBar,
-    shortHash, when, day, DIM_LABELS, dimOrder, fromKey, getConfig, whoami, describeWho, topbar, signIn,
+    shortHash, when, day, DIM_LABELS, dimLabel, dimOrder, fromKey, getConfig, whoami, describeWho, topbar, signIn,
     ensureSignedIn, signOut, debounce,
   };
 })();

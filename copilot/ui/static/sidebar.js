@@ -8,7 +8,7 @@
 "use strict";
 
 (() => {
-  const { api, h, clear, notice, errorNotice, explain, money, pct, level, confidenceBar, session, DIM_LABELS, dimOrder } = GLC;
+  const { api, h, clear, notice, errorNotice, explain, money, pct, level, confidenceBar, session, dimLabel, dimOrder } = GLC;
   const DEBOUNCE_MS = 300;
   const VERSION = 1;
   const app = document.getElementById("app");
@@ -17,6 +17,7 @@
   const state = {
     config: null, me: null, approver: null, company: "", entity: "", date: "", lookup: null,
     lookupError: null, lines: [], nextId: 1, hostOrigin: null, explanationsNote: null, menuOpen: false,
+    ready: false, pendingEntry: null,
   };
 
   function say(text) { announcer.textContent = ""; setTimeout(() => { announcer.textContent = text; }, 30); }
@@ -62,7 +63,7 @@
       start();
     } else if (msg.type === "glcopilot:entry" && msg.entry) {
       loadEntry(msg.entry);
-    } else if (msg.type === "glcopilot:line" && Number.isInteger(msg.index) && msg.line) {
+    } else if (msg.type === "glcopilot:line" && Number.isInteger(msg.index) && msg.line && state.ready) {
       const line = state.lines[msg.index];
       if (line) { Object.assign(line, normalizeLine(msg.line)); renderLine(line, true); changed(line); }
       else { addLine(msg.line); }
@@ -90,14 +91,21 @@
   }
 
   function loadEntry(entry) {
+    if (!state.ready) { state.pendingEntry = entry; return; } // applied once signed in and loaded
     if (entry.error) { showEntryError(entry.error); return; }
     if (entry.company) state.company = String(entry.company);
     if (entry.date) state.date = String(entry.date).slice(0, 10);
     const lines = Array.isArray(entry.lines) && entry.lines.length ? entry.lines : [{}];
     for (const l of state.lines) if (l.controller) l.controller.abort();
     state.lines = lines.map(newLine);
-    if (entry.entity && entry.entity !== state.entity) { state.entity = String(entry.entity); renderAll(); loadLookup(); }
-    else renderAll();
+    if (entry.entity && entry.entity !== state.entity) {
+      // A new entity: its lookup (which the API may refuse) comes first, then the lines are asked for.
+      state.entity = String(entry.entity);
+      renderAll();
+      loadLookup();
+      return;
+    }
+    renderAll();
     for (const l of state.lines) changed(l, true);
   }
 
@@ -268,7 +276,7 @@
     return dimOrder(Object.keys(combo.dims))
       .filter((k) => !(skipVendor && k === "vendor"))
       .map((k) => h("span", { class: "chip", title: dimName(k, combo.dims[k]) || null },
-        `${DIM_LABELS[k] || k} `, h("b", { text: combo.dims[k] })));
+        `${dimLabel(k)} `, h("b", { text: combo.dims[k] })));
   }
 
   function renderAll() {
@@ -554,7 +562,7 @@
         const fid = `${id}-${k}`;
         const required = acct && acct.required.includes(k);
         dimsBox.appendChild(h("div", { class: "f" },
-          h("label", { for: fid, text: `${DIM_LABELS[k] || k}${required ? " (required)" : ""}` }),
+          h("label", { for: fid, text: `${dimLabel(k)}${required ? " (required)" : ""}` }),
           h("input", { id: fid, value: values[k] || "", list: state.lookup && state.lookup.dimensions[k] ? `dl-${k}` : null, dataset: { dim: k },
             oninput: (ev) => { values[k] = ev.target.value.trim(); } })));
       }
@@ -708,7 +716,9 @@
     renderAll();
     if (entry.error) showEntryError(entry.error);
     await loadLookup();
+    state.ready = true;
     document.body.dataset.ready = "true";
+    if (state.pendingEntry) { const e = state.pendingEntry; state.pendingEntry = null; loadEntry(e); }
     postToHost({ type: "glcopilot:ready", version: VERSION });
   }
 
