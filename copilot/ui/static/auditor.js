@@ -4,7 +4,7 @@
 "use strict";
 
 (() => {
-  const { api, h, clear, notice, errorNotice, explain, money, pct, dimLabel, dimOrder, fromKey, shortHash, when, day } = GLC;
+  const { api, h, clear, notice, errorNotice, explain, money, dimLabel, dimOrder, fromKey, shortHash, when, day } = GLC;
   const app = document.getElementById("app");
   const FILTERS = ["entity", "account", "decision", "user", "date_from", "date_to", "amount_min", "amount_max"];
   const state = { config: null, me: null, entities: [], titles: {}, verify: null, verifyError: null, controller: null };
