@@ -11,7 +11,6 @@ import threading
 from pathlib import Path
 
 from copilot.domain import Evidence, Posting, Suggestion, SuggestionRequest
-from copilot.domain.text import query_text
 from copilot.engine.engine import Engine
 from copilot.engine.model import CompanyModel, build_company_model
 from copilot.engine.neighbours import StoreNeighbours
@@ -127,6 +126,3 @@ def train_company(settings: Settings, name: str, company, postings, embedder, *,
     model.save(model_path(settings, name))
     return model
 
-
-def request_text(model: CompanyModel, request: SuggestionRequest) -> str:
-    return query_text(model.vendor_name(model.resolve_vendor(request.vendor)), request.memo)
