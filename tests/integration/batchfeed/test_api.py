@@ -129,3 +129,34 @@ def test_bank_feed_roles_and_errors(api, open_items):
     bad = FEED.replace("-14.20", "fourteen")
     r = api.as_("preparer_us").post("/v1/bank-feeds/match?company=acme", files={"file": ("f.csv", bad, "text/csv")})
     assert r.status_code == 422 and r.json()["line"] == 4 and r.json()["field"] == "AMOUNT"
+
+
+def test_bankfeed_cli(world, open_items, tmp_path, monkeypatch, capsys):
+    import sys
+
+    from copilot import cli
+    from copilot.settings import get_settings
+
+    for key, value in {"COPILOT_DATA_DIR": str(world.settings.data_dir), "COPILOT_VECTOR_BACKEND": "edge",
+                       "COPILOT_EMBEDDING_BACKEND": "hashing", "COPILOT_DATABASE_URL": world.settings.db_url}.items():
+        monkeypatch.setenv(key, value)
+    get_settings.cache_clear()
+    try:
+        feed = tmp_path / "feed.csv"
+        feed.write_text(FEED)
+        monkeypatch.setattr(sys, "argv", ["copilot", "bankfeed", "match", str(feed), "-c", "acme", "--no-review"])
+        with pytest.raises(SystemExit) as done:
+            cli.main()
+        assert done.value.code in (0, None)
+        assert "4 lines: 2 auto-matched" in capsys.readouterr().out
+        rows = list(csv.DictReader(open(tmp_path / "feed.matched.csv", newline="")))
+        assert [r["status"] for r in rows] == ["matched", "partial", "unmatched", "unmatched"]
+        assert rows[0]["items"] == "ap:B-501:480.00;ap:B-502:120.00" and rows[2]["suggested_coding"]
+
+        feed.write_text(FEED.replace("2025-02-05", "02/30/2025"))
+        with pytest.raises(SystemExit) as failed:
+            cli.main()
+        err = capsys.readouterr().err
+        assert failed.value.code == 2 and "line 4" in err and "field DATE" in err and "Traceback" not in err
+    finally:
+        get_settings.cache_clear()
