@@ -170,6 +170,10 @@ class BankFeedService:
         for r, answer in zip(todo, engine.suggest_many(requests, return_errors=True)):
             if isinstance(answer, CopilotError):
                 r.suggestion_error = answer.message
+            elif r.line.bank_account:
+                # The bank account is the line's own side; the suggestion is for the other one.
+                keep = [c for c in answer.codings if c.combination.account_no != r.line.bank_account]
+                r.suggestion = answer.model_copy(update={"codings": keep})
             else:
                 r.suggestion = answer
 
