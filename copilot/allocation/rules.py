@@ -18,10 +18,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from copilot.errors import ConfigurationError, InputError, NotFound
+from copilot.yamlfile import load_yaml_mapping
 
 Basis = Literal["square_footage", "headcount", "revenue", "hours", "fixed"]
 FILE_NAME = "allocation_rules.yaml"
@@ -185,14 +185,7 @@ def parse_rule(data: Any) -> Rule:
 def load_rulebook(path: Path) -> RuleBook:
     if not path.is_file():
         raise ConfigurationError(f"allocation rules file {path} not found", field="rules")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigurationError(f"{path}{line}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path}: top level must be a mapping with defaults and rules")
+    data = load_yaml_mapping(path, expected="a mapping with defaults and rules")
     try:
         book = RuleBook.model_validate(data)
     except ValidationError as exc:

@@ -10,10 +10,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from copilot.errors import ConfigurationError, InputError
+from copilot.yamlfile import load_yaml_mapping
 
 FILE_NAME = "intercompany_rules.yaml"
 
@@ -134,14 +134,7 @@ class IntercompanyRules(BaseModel):
 def load_rules(path: Path) -> IntercompanyRules:
     if not path.is_file():
         return IntercompanyRules(source=None)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise ConfigurationError(f"{path}{line}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{path}: top level must be a mapping")
+    data = load_yaml_mapping(path, expected="a mapping")
     try:
         rules = IntercompanyRules.model_validate(data)
     except ValidationError as exc:
