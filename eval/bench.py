@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["eval.bench_vectorstore", "eval.bench_ingest", "eval.bench_suggest", "eval.bench_batch"]
+BENCHMARKS = ["eval.bench_import", "eval.bench_vectorstore", "eval.bench_ingest", "eval.bench_suggest", "eval.bench_batch"]
 
 
 def main() -> None:
