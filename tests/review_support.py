@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from copilot.domain import DimensionCombination, Evidence, Suggestion, SuggestionRequest
+from copilot.domain import (Account, Company, DimensionCombination, DimensionValue, Employee, Entity, Evidence,
+                            Posting, Suggestion, SuggestionRequest)
 from copilot.domain.suggestions import RankedCoding
 from copilot.review.access import KeyStore, Principal
 from copilot.review.db import Database
@@ -122,6 +123,47 @@ def make_suggestion(entity: str = "US", *, vendor: str = "Delta Air Lines", memo
         prompt_hash="sha256:abc123")
 
 
+# --- the master data those suggestions are coded against ---------------------------------------------
+
+def review_company(name: str = "demo") -> Company:
+    """Accounts and dimensions of make_suggestion()'s codings, and the ways an edit can go wrong:
+    an inactive account (6900), an inactive department (OLD), a UK-only department (FIN) and location
+    (LDN), an account that requires the employee (6700)."""
+    def dv(dim: str, code: str, entities: tuple[str, ...] = (), status: str = "active") -> DimensionValue:
+        return DimensionValue(dimension=dim, code=code, name=code.title(), entities=entities, status=status)
+
+    def acct(no: str, title: str, req: tuple[str, ...] = (), status: str = "active") -> Account:
+        return Account(account_no=no, title=title, required_dimensions=frozenset(req), status=status)
+
+    accounts = [acct("6400", "Travel", ("department", "location")), acct("6410", "Airfare", ("department", "location")),
+                acct("6450", "Marketing Events", ("department",)), acct("6500", "Office Supplies", ("department",)),
+                acct("6700", "Employee Reimbursements", ("department", "employee")),
+                acct("6900", "Travel (old chart)", status="inactive")]
+    return Company(
+        name=name, entities={"US": Entity(entity_id="US", name="Acme US"),
+                             "UK": Entity(entity_id="UK", name="Acme UK", currency="GBP")},
+        accounts={a.account_no: a for a in accounts},
+        dimensions={"department": {"SALES": dv("department", "SALES"), "MKT": dv("department", "MKT"),
+                                   "OPS": dv("department", "OPS"), "FIN": dv("department", "FIN", ("UK",)),
+                                   "OLD": dv("department", "OLD", status="inactive")},
+                    "location": {"NYC": dv("location", "NYC", ("US",)), "LDN": dv("location", "LDN", ("UK",))}},
+        employees={"E1": Employee(employee_id="E1", name="Erin Example", department="SALES")})
+
+
+def write_review_company(data_dir: Path, name: str = "demo") -> None:
+    """review_company() as a company directory under ``data_dir``, with a little history, so the
+    review context's default edit check finds it exactly where a real company would be."""
+    from copilot.formats.company_dir import write_company_dir
+
+    root = data_dir / "companies" / name
+    if root.exists():
+        return
+    history = [Posting(record_no=f"H{i}", entity="US", entry_date=date(2025, 1, 1 + i), account_no="6400",
+                       amount=Decimal("100.00") + i, memo="Flight", dims={"department": "SALES", "location": "NYC"})
+               for i in range(5)]
+    write_company_dir(root, review_company(name), history)
+
+
 PREPARER_US = Principal("pat", "preparer", frozenset({"US"}))
 PREPARER_UK = Principal("ulla", "preparer", frozenset({"UK"}))
 APPROVER_US = Principal("amy", "approver", frozenset({"US"}))
@@ -193,6 +235,7 @@ def open_api(settings: Settings, *, app_state: dict[str, Any] | None = None, **c
     from copilot.review.context import ReviewContext
 
     keys = write_keys(settings.api_keys_path)
+    write_review_company(settings.data_dir, settings.default_company)
     learned: list = []
     context.setdefault("on_learn", learned.append)
     ctx = ReviewContext.from_settings(settings, **context)

@@ -103,6 +103,10 @@ def approve(item_id: int, body: ApproveBody | None = None, principal: Principal 
 @router.post("/{item_id}/edit", response_model=ReviewItem, summary="Record a corrected coding")
 def edit(item_id: int, body: EditBody, principal: Principal = Depends(require(*DECIDERS)),
          ctx: ReviewContext = Depends(review_context)) -> ReviewItem:
+    """The coding is checked against the company's master data first (account exists and is active;
+    each dimension value exists, is active and is valid in the item's entity; every dimension the account
+    requires is there). A coding that fails answers 422 with ``problems``: one ``{field, message, rule}``
+    per problem, e.g. ``final.dims.location``; the item stays pending and nothing is recorded."""
     return ctx.reviews.edit(item_id, principal, body.final, body.reason)
 
 

@@ -3,6 +3,9 @@
 The learning hook comes from the engine: if ``copilot.engine.learning`` exists, its
 ``build_learner(settings) -> Callable[[LearnedCoding], None]`` is called once and the result is
 passed to ReviewService as ``on_learn``. Tests and embedders of the library pass ``on_learn`` directly.
+
+Edits are checked against master data by ``coding_check`` (default: copilot.validate.coding's check
+against the company directory under ``settings.data_dir``, the master data /v1/validate uses).
 """
 
 from __future__ import annotations
@@ -45,15 +48,21 @@ class ReviewContext:
     monitor: Monitor
 
     @classmethod
-    def from_settings(cls, settings: Settings, *, on_learn: Any = _DEFAULT, embedder: Any = None,
-                      store: Any = None, clock: Clock = utc_now, create: bool = True) -> "ReviewContext":
+    def from_settings(cls, settings: Settings, *, on_learn: Any = _DEFAULT, coding_check: Any = _DEFAULT,
+                      embedder: Any = None, store: Any = None, clock: Clock = utc_now,
+                      create: bool = True) -> "ReviewContext":
         db = Database.from_settings(settings)
         if create:
             db.create_all()
         audit = AuditLog(db)
         search = AuditSearch(db, audit, embedder=embedder, store=store, settings=settings)
         learner = engine_learner(settings) if on_learn is _DEFAULT else on_learn
-        reviews = ReviewService(db, audit, on_learn=learner, on_decided=search.index_item, clock=clock)
+        if coding_check is _DEFAULT:
+            from copilot.validate.coding import master_data_check
+
+            coding_check = master_data_check(settings)
+        reviews = ReviewService(db, audit, on_learn=learner, on_decided=search.index_item,
+                                coding_check=coding_check, clock=clock)
         monitor = Monitor(db, Thresholds.from_settings(settings), clock=clock)
         return cls(settings, db, audit, reviews, search, monitor)
 

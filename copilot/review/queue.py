@@ -5,6 +5,11 @@ record in the same transaction as the state change, so the queue and the trail n
 After a decision commits, two hooks run: ``on_learn`` (approve/edit: the engine folds the coding into
 its index as a correction) and ``on_decided`` (any decision: the auditor search index). A failing hook
 is logged and counted, never undoes the decision: the human's decision is the record.
+
+An edit is checked before anything is written: ``coding_check(company, request, final)`` returns what
+is wrong with the reviewer's coding against the company's master data (wired in copilot/review/context.py,
+so this module knows nothing of where master data lives). Any problem refuses the edit with an
+InputError naming each field; the item stays pending and the audit trail records nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select, update
 
-from copilot.domain import DimensionCombination, Suggestion
+from copilot.domain import DimensionCombination, Suggestion, SuggestionRequest
+from copilot.domain.coding import CodingProblem
 from copilot.errors import Conflict, CopilotError, InputError, NotFound
 from copilot.review.access import DECIDERS, READERS, SUBMITTERS, Principal, authorize, ensure_entity, ensure_visible
 from copilot.review.audit import AuditLog, utc_iso
@@ -28,6 +34,8 @@ from copilot.review.models import LearnedCoding, ReviewItem, ReviewRow, Status
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+# (company or None for the default one, the item's request, the reviewer's coding) -> problems
+CodingCheck = Callable[[str | None, SuggestionRequest, DimensionCombination], Sequence[CodingProblem]]
 
 
 def utc_now() -> datetime:
@@ -92,11 +100,13 @@ class ReviewService:
     def __init__(self, db: Database, audit: AuditLog | None = None, *,
                  on_learn: Callable[[LearnedCoding], None] | None = None,
                  on_decided: Callable[[ReviewItem], None] | None = None,
+                 coding_check: CodingCheck | None = None,
                  clock: Clock = utc_now) -> None:
         self.db = db
         self.audit = audit or AuditLog(db)
         self.on_learn = on_learn
         self.on_decided = on_decided
+        self.coding_check = coding_check
         self.clock = clock
         self.hook_failures = 0
 
@@ -206,6 +216,8 @@ class ReviewService:
             raise InputError(f"{action} needs a reason", field="reason")
         if action == "edit" and final is None:
             raise InputError("edit needs the final coding", field="final")
+        if action == "edit" and self.coding_check is not None:
+            self._check_edit(item_id, principal, final)
         now = self.clock()
         with self.db.session() as s:
             row = s.get(ReviewRow, item_id)
@@ -248,6 +260,28 @@ class ReviewService:
             item = ReviewItem.from_row(row)
         self._after_decision(item, action, top)
         return item
+
+    def _check_edit(self, item_id: int, principal: Principal, final: DimensionCombination) -> None:
+        """Refuse an edit whose coding the company's master data does not allow, before anything is written.
+
+        The item is read in its own short transaction: loading master data can take a moment the
+        first time, and no lock should be held meanwhile. An item already decided is left to the
+        decision itself to report (409), so the reviewer hears the more fundamental answer.
+        """
+        with self.db.session() as s:
+            row = s.get(ReviewRow, item_id)
+            if row is None:
+                raise NotFound(f"review item {item_id} not found")
+            ensure_visible(principal, row.entity, f"review item {item_id}")
+            if row.status != Status.pending.value:
+                return
+            company = row.company
+            request = Suggestion.model_validate(row.suggestion).request
+        problems = list(self.coding_check(company, request, final))  # type: ignore[misc]
+        if problems:
+            raise InputError(f"review item {item_id}: the edited coding {final.key} cannot be used: "
+                             + "; ".join(p.message for p in problems),
+                             field="final", problems=[p.as_dict() for p in problems])
 
     def _after_decision(self, item: ReviewItem, action: str, top: DimensionCombination | None) -> None:
         if self.on_learn is not None and item.final is not None and action in ("approve", "edit"):

@@ -113,6 +113,64 @@ def test_audit_export_csv_and_json(api: Api):
     assert [x["seq"] for x in json.loads(r.text)["records"]] == [3]
 
 
+# --- an edit is checked against the company's master data ------------------------------------------
+
+# The app's default check reads the company directory (tests/review_support.py writes review_company()
+# there): accounts 6400 (needs department + location), 6450 (needs department), 6900 inactive;
+# department FIN and location LDN only in UK.
+@pytest.mark.parametrize("final, expected", [
+    ({"account_no": "6900", "dims": {"department": "SALES", "location": "NYC"}},
+     [("final.account_no", "code.inactive_account", "account 6900 (Travel (old chart)) is inactive")]),
+    ({"account_no": "6450", "dims": {"department": "MARKETING"}},
+     [("final.dims.department", "code.unknown_dimension", "department MARKETING does not exist")]),
+    ({"account_no": "6450", "dims": {"department": "FIN"}},
+     [("final.dims.department", "code.wrong_entity", "department FIN is not valid in entity US (only in UK)")]),
+    ({"account_no": "6400", "dims": {"department": "MKT"}},
+     [("final.dims.location", "dimension.required_missing", "account 6400 (Travel) requires location")]),
+    ({"account_no": "6400", "dims": {"location": "LDN"}},
+     [("final.dims.location", "code.wrong_entity", "location LDN is not valid in entity US (only in UK)"),
+      ("final.dims.department", "dimension.required_missing", "account 6400 (Travel) requires department")]),
+], ids=["inactive-account", "unknown-dimension-value", "dimension-of-another-entity", "missing-required-dimension",
+        "two-problems"])
+def test_an_invalid_edit_is_422_and_leaves_no_trace(api: Api, final, expected):
+    item = submit(api)
+    r = api.as_("approver_us").post(f"/v1/reviews/{item['id']}/edit", json={"final": final, "reason": "fix"})
+    assert r.status_code == 422 and r.headers["content-type"] == PROBLEM, r.text
+    body = r.json()
+    assert body["type"].endswith("/invalid-input") and body["field"] == "final"
+    assert sorted((p["field"], p["rule"], p["message"]) for p in body["problems"]) == sorted(expected)
+    assert f"review item {item['id']}: the edited coding" in body["detail"]
+    # Nothing happened: still pending, no audit record beyond the submission, nothing learned.
+    assert api.as_("approver_us").get(f"/v1/reviews/{item['id']}").json()["status"] == "pending"
+    history = api.as_("approver_us").get(f"/v1/reviews/{item['id']}/history").json()
+    assert [h["action"] for h in history] == ["submit"] and api.learned == []
+    # ...and the item can still be decided with a coding the master data allows.
+    good = {"account_no": "6450", "dims": {"department": "MKT"}}
+    r = api.as_("approver_us").post(f"/v1/reviews/{item['id']}/edit", json={"final": good, "reason": "fix"})
+    assert r.status_code == 200 and r.json()["status"] == "edited"
+    [learned] = api.learned
+    assert learned.final.key == "6450|department=MKT" and learned.review_id == item["id"]
+    verified = api.as_("auditor_us").get("/v1/audit/verify").json()
+    assert verified["ok"] and verified["records"] == 2  # submit + the valid edit, nothing for the refusal
+
+
+def test_an_edit_valid_in_the_items_entity_passes_and_bulk_reports_each_invalid_one(api: Api):
+    uk = submit(api, "preparer_uk", "UK")
+    us = submit(api)
+    uk_coding = {"account_no": "6400", "dims": {"department": "FIN", "location": "LDN"}}
+    r = api.as_("admin").post("/v1/reviews/bulk", json={"decisions": [
+        {"id": uk["id"], "action": "edit", "final": uk_coding, "reason": "finance trip"},
+        {"id": us["id"], "action": "edit", "final": uk_coding, "reason": "finance trip"}]})
+    body = r.json()
+    assert r.status_code == 200 and (body["ok"], body["failed"]) == (1, 1)
+    assert body["results"][0]["item"]["final_key"] == "6400|department=FIN|location=LDN"
+    error = body["results"][1]["error"]
+    assert error["status"] == 422 and {p["field"] for p in error["problems"]} == {"final.dims.department",
+                                                                                  "final.dims.location"}
+    assert [x.review_id for x in api.learned] == [uk["id"]]
+    assert api.as_("admin").get(f"/v1/reviews/{us['id']}").json()["status"] == "pending"
+
+
 # --- access control -------------------------------------------------------------------------------
 
 def test_no_key_or_a_bad_key_is_401(api: Api):

@@ -9,9 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from copilot.review.access import KeyStore
+from copilot.review.audit import AuditFilter
 from copilot.review.context import ReviewContext
 from copilot.settings import get_settings
-from tests.review_support import PREPARER_US, backend, db_settings, make_suggestion, tamper  # noqa: F401
+from tests.review_support import (PREPARER_US, backend, db_settings, make_suggestion, tamper,  # noqa: F401
+                                  write_review_company)
 
 
 @pytest.fixture
@@ -25,6 +27,7 @@ def cli(backend, tmp_path, monkeypatch):
         if value is not None:
             monkeypatch.setenv(f"COPILOT_{name.upper()}", str(value))
     get_settings.cache_clear()
+    write_review_company(tmp_path)
     ctx = ReviewContext.from_settings(settings, on_learn=None)
     runner = CliRunner()
 
@@ -81,3 +84,23 @@ def test_decide_verify_tamper_and_export(cli, tmp_path):
     assert broken.exit_code == 8
     assert broken.stderr.strip() == ("audit chain BROKEN at seq 3: record 3 was modified "
                                      "(column user_id differs from the hashed content)")
+
+
+def test_an_invalid_edit_exits_2_with_one_line_and_records_nothing(cli, monkeypatch, capsys):
+    import sys
+
+    from copilot import cli as cli_module
+
+    _, ctx = cli
+    item = ctx.reviews.submit(make_suggestion(), PREPARER_US)
+    monkeypatch.setattr(sys, "argv", ["copilot", "review", "edit", str(item.id), "--account", "6900",
+                                      "--dim", "department=FIN", "--reason", "old habit", "--user", "olga"])
+    with pytest.raises(SystemExit) as refused:
+        cli_module.main()
+    err = capsys.readouterr().err
+    assert refused.value.code == 2 and err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith(f"error: review item {item.id}: the edited coding 6900|department=FIN cannot be used")
+    assert "account 6900 (Travel (old chart)) is inactive" in err
+    assert "department FIN is not valid in entity US (only in UK)" in err
+    assert ctx.reviews.get(item.id, PREPARER_US).status.value == "pending"
+    assert [r.action for r in ctx.audit.records(AuditFilter())] == ["submit"]

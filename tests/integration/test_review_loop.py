@@ -17,6 +17,7 @@ from copilot.formats.company_dir import write_company_dir
 from copilot.index.embeddings import HashingEmbedder
 from copilot.index.qdrant_client_store import QdrantClientStore
 from copilot.settings import Settings
+from copilot.validate.coding import master_data_check
 from tests.review_support import backend, db_settings, open_api  # noqa: F401
 from tests.support.acme import DEPTS, make_company, make_postings
 
@@ -45,8 +46,9 @@ def test_suggest_review_learn_audit_search(engine, backend, tmp_path):
     engine_settings, service = engine
     vendor, memo = CASES[backend]
     settings = db_settings(backend, tmp_path, embedding_backend="hashing", vector_backend="memory")
+    # The engine's company lives in the engine's data dir: edits are checked against its master data.
     with open_api(settings, on_learn=build_learner(engine_settings, service=service),
-                  app_state={"suggestions": service}) as api:
+                  coding_check=master_data_check(engine_settings), app_state={"suggestions": service}) as api:
         ask = {"company": "acme", "entity": "US",
                "line": {"vendor": vendor, "memo": memo, "amount": "240.00", "date": "2024-11-04"}}
 

@@ -16,8 +16,9 @@ from copilot.errors import Conflict, InputError, NotFound, PermissionDenied
 from copilot.review.audit import AuditFilter
 from copilot.review.models import LearnedCoding, Status
 from copilot.review.queue import Decision, ListFilter, ReviewService, coding_diff
+from copilot.validate.coding import coding_problems
 from tests.review_support import (ADMIN, APPROVER_UK, APPROVER_US, AUDITOR_ALL, PREPARER_UK, PREPARER_US,  # noqa: F401
-                                  backend, database, make_suggestion)
+                                  backend, database, make_suggestion, review_company)
 
 NOW = datetime(2025, 3, 20, 15, 0)
 
@@ -202,3 +203,97 @@ def test_coding_diff_names_account_and_dimensions():
     assert coding_diff(a, b) == {"location": {"from": "NYC", "to": None}, "project": {"from": None, "to": "P1"}}
     assert coding_diff(None, a)["account"] == {"from": None, "to": "6400"}
     assert coding_diff(a, a) == {}
+
+
+# --- an edit is checked against master data before it is recorded ---------------------------------
+
+@pytest.fixture
+def checked(database, learned) -> ReviewService:
+    """The service with the master-data check the app wires in, over review_company()'s master data."""
+    company = review_company()
+    return ReviewService(database, on_learn=learned.append, clock=lambda: NOW,
+                         coding_check=lambda _name, request, final: coding_problems(company, request, final))
+
+
+BAD_EDITS = {  # what the reviewer typed (entity US) -> the fields and rules refused
+    "inactive account": (DimensionCombination(account_no="6900", dims={"department": "SALES", "location": "NYC"}),
+                         [("final.account_no", "code.inactive_account")]),
+    "unknown account": (DimensionCombination(account_no="6999", dims={"department": "SALES"}),
+                        [("final.account_no", "code.unknown_account")]),
+    "unknown dimension value": (DimensionCombination(account_no="6450", dims={"department": "MARKETING"}),
+                                [("final.dims.department", "code.unknown_dimension")]),
+    "inactive dimension value": (DimensionCombination(account_no="6450", dims={"department": "OLD"}),
+                                 [("final.dims.department", "code.inactive_dimension")]),
+    "dimension of another entity": (DimensionCombination(account_no="6400", dims={"department": "FIN",
+                                                                                 "location": "LDN"}),
+                                    [("final.dims.location", "code.wrong_entity"),
+                                     ("final.dims.department", "code.wrong_entity")]),
+    "missing required dimension": (DimensionCombination(account_no="6400", dims={"department": "MKT"}),
+                                   [("final.dims.location", "dimension.required_missing")]),
+    "dimension the company does not have": (DimensionCombination(account_no="6450", dims={"department": "MKT",
+                                                                                         "colour": "red"}),
+                                            [("final.dims.colour", "code.unknown_dimension")]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_EDITS))
+def test_an_invalid_edit_is_refused_and_nothing_is_recorded_or_learned(checked, learned, case):
+    final, expected = BAD_EDITS[case]
+    item = checked.submit(make_suggestion(), PREPARER_US)
+    with pytest.raises(InputError) as refused:
+        checked.edit(item.id, APPROVER_US, final, reason="reviewer's correction")
+    problem = refused.value.to_problem()
+    assert problem["status"] == 422 and problem["field"] == "final"
+    assert sorted((p["field"], p["rule"]) for p in problem["problems"]) == sorted(expected)
+    assert all(p["message"] in problem["detail"] for p in problem["problems"])
+    assert "\n" not in problem["detail"]  # the CLI prints it as one line
+    assert checked.get(item.id, APPROVER_US).status is Status.pending
+    assert [r.action for r in checked.audit.records(AuditFilter())] == ["submit"] and learned == []
+    # The same item can still be decided, with a valid coding.
+    ok = DimensionCombination(account_no="6450", dims={"department": "MKT"})
+    assert checked.edit(item.id, APPROVER_US, ok, reason="marketing event").status is Status.edited
+    assert [x.final for x in learned] == [ok] and checked.audit.verify().ok
+
+
+def test_a_valid_edit_is_recorded_and_learned(checked, learned):
+    item = checked.submit(make_suggestion(), PREPARER_US)
+    final = DimensionCombination(account_no="6450", dims={"department": "MKT", "location": "NYC"})
+    done = checked.edit(item.id, APPROVER_US, final, reason="Conference travel is marketing")
+    assert done.status is Status.edited and done.final == final
+    assert [x.final for x in learned] == [final]
+
+
+def test_a_counterparty_the_preparer_typed_satisfies_the_account(checked, learned):
+    needs_employee = DimensionCombination(account_no="6700", dims={"department": "SALES"})
+    item = checked.submit(make_suggestion(), PREPARER_US)
+    with pytest.raises(InputError, match="requires employee"):
+        checked.edit(item.id, APPROVER_US, needs_employee, reason="a reimbursement")
+    typed = make_suggestion()
+    typed = typed.model_copy(update={"request": typed.request.model_copy(update={"employee": "E1"})})
+    item = checked.submit(typed, PREPARER_US)
+    assert checked.edit(item.id, APPROVER_US, needs_employee, reason="a reimbursement").status is Status.edited
+    bad_employee = DimensionCombination(account_no="6700", dims={"department": "SALES", "employee": "E404"})
+    item = checked.submit(typed, PREPARER_US)
+    with pytest.raises(InputError, match="employee E404 does not exist"):
+        checked.edit(item.id, APPROVER_US, bad_employee, reason="a reimbursement")
+
+
+def test_the_check_answers_for_the_items_own_entity(checked):
+    uk_only = DimensionCombination(account_no="6400", dims={"department": "FIN", "location": "LDN"})
+    uk = checked.submit(make_suggestion("UK"), PREPARER_UK)
+    assert checked.edit(uk.id, APPROVER_UK, uk_only, reason="finance trip").status is Status.edited
+    us = checked.submit(make_suggestion("US"), PREPARER_US)
+    with pytest.raises(InputError, match="not valid in entity US"):
+        checked.edit(us.id, APPROVER_US, uk_only, reason="finance trip")
+
+
+def test_bulk_refuses_an_invalid_edit_alone_and_a_decided_item_stays_a_conflict(checked, learned):
+    a, b = (checked.submit(make_suggestion(), PREPARER_US).id for _ in range(2))
+    checked.approve(b, APPROVER_US)
+    bad = DimensionCombination(account_no="6900")
+    results = checked.bulk([Decision(id=a, action="edit", final=bad, reason="old chart"),
+                            Decision(id=b, action="edit", final=bad, reason="old chart")], APPROVER_US)
+    assert [r.ok for r in results] == [False, False]
+    assert results[0].error["status"] == 422 and results[0].error["problems"][0]["field"] == "final.account_no"
+    assert results[1].error["status"] == 409
+    assert [x.review_id for x in learned] == [b]
