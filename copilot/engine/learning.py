@@ -28,6 +28,23 @@ def correction_posting(learned) -> Posting:
                           "action": learned.action})
 
 
+def fold_correction(model, posting: Posting) -> Posting:
+    """Fold a human-approved coding into ``model``'s counts (weighted above history) and return it as
+    it is to be indexed: vendor resolved to its id, source "correction".
+
+    The one learning step shared by the live service (SuggestionService.learn, which then indexes the
+    point in the vector store) and the learning evaluation (which adds it to an in-memory index), so the
+    evaluation measures what the live system does.
+    """
+    vendor = model.resolve_vendor(posting.dims.get("vendor"))
+    update: dict = {"source": "correction"}
+    if vendor:
+        update["dims"] = {**posting.dims, "vendor": vendor}
+    posting = posting.model_copy(update=update)
+    model.history.add(posting)
+    return posting
+
+
 def build_learner(settings: Settings, service=None) -> Callable:
     if service is None:
         from copilot import components

@@ -71,6 +71,44 @@ class ArrayNeighbours:
         return out
 
 
+class GrowingNeighbours:
+    """A fixed neighbour source plus postings added since (reviewed codings), searched as one index.
+
+    The in-memory counterpart of a correction upserted into the vector store: the learning evaluation
+    adds each reviewed line here, with the vector already computed for its suggestion. Additions live
+    in a per-entity matrix grown by doubling, so adding thousands of lines never copies the base index.
+    """
+
+    def __init__(self, base: NeighbourSource) -> None:
+        self.base = base
+        self._added: dict[str, tuple[np.ndarray, list[Posting]]] = {}
+
+    def add(self, posting: Posting, vector: np.ndarray) -> None:
+        matrix, postings = self._added.get(posting.entity, (np.zeros((0, len(vector)), np.float32), []))
+        if len(postings) == len(matrix):
+            grown = np.zeros((max(16, 2 * len(matrix)), len(vector)), np.float32)
+            grown[:len(matrix)] = matrix
+            matrix = grown
+        matrix[len(postings)] = vector
+        postings.append(posting)
+        self._added[posting.entity] = (matrix, postings)
+
+    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
+        found = self.base.search(entity, vector, k)
+        if entity not in self._added:
+            return found
+        matrix, postings = self._added[entity]
+        sims = matrix[:len(postings)] @ vector.astype(np.float32)
+        # Everything tied with the k-th best too: among equal scores the newest must win below.
+        kth = np.partition(sims, len(sims) - k)[len(sims) - k] if len(sims) > k else -np.inf
+        found = found + [neighbour_from_posting(postings[i], float(sims[i]))
+                         for i in np.flatnonzero(sims >= kth - 1e-6)]
+        # The tie-break of the vector store: equal similarity -> most recent first (a correction of the
+        # very same text as an old posting comes before it).
+        found.sort(key=lambda n: (-round(n.score, 6), -n.entry_date.toordinal()))
+        return found[:k]
+
+
 class StoreNeighbours:
     """Neighbours from the vector store's ``postings`` collection, filtered to one company + entity."""
 

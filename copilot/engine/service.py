@@ -94,14 +94,12 @@ class SuggestionService:
         indexed corrections at the next training; the index point is shared by every replica.
         """
         from copilot.engine.history import CORRECTION_WEIGHT
+        from copilot.engine.learning import fold_correction
         from copilot.index.ingest import Ingestor
 
         engine = self.engine(company)
-        vendor = engine.model.resolve_vendor(posting.dims.get("vendor"))
-        if vendor:
-            posting = posting.model_copy(update={"dims": {**posting.dims, "vendor": vendor}})
         with self._lock:
-            engine.model.history.add(posting.model_copy(update={"source": "correction"}))
+            posting = fold_correction(engine.model, posting)
         Ingestor(self.store, self.embedder, progress=False).add_correction(
             company, posting.entity, posting, weight=CORRECTION_WEIGHT)
 

@@ -121,11 +121,9 @@ class EvalReport:
     notes: list[str] = field(default_factory=list)
 
 
-def evaluate(name: str, company: Company, postings: Sequence[Posting], embed: Callable[[list[str]], np.ndarray], *,
-             split_date: date | None = None, test_months: int = 3, max_test: int | None = None,
-             latency_sample: int = 300, explainer=None, progress: Callable[[str], None] = print,
-             seed: int = 0, timesheets=None, scope: str = "pnl",
-             on_engine_done: Callable[["EvalReport"], None] | None = None) -> EvalReport:
+def evaluation_lines(company: Company, postings: Sequence[Posting], *, split_date: date | None = None,
+                     test_months: int = 3, scope: str = "pnl") -> tuple[list[Posting], list[Posting], date, set[str]]:
+    """Training lines, the test lines in time order (in scope), the split date and the scope's accounts."""
     train, test, cut = time_split(postings, split_date=split_date, test_months=test_months)
     scope_accounts: set[str] = set()
     if scope == "pnl":
@@ -135,23 +133,48 @@ def evaluate(name: str, company: Company, postings: Sequence[Posting], embed: Ca
         test = [p for p in test if p.account_no in scope_accounts]
         if not test:
             raise InputError("no income-statement lines in the test period; use scope 'all'")
-    if max_test and len(test) > max_test:
-        rng = np.random.default_rng(seed)
-        idx = sorted(rng.choice(len(test), size=max_test, replace=False))
-        test = [test[i] for i in idx]
-    progress(f"{name}: {len(train):,} training lines before {cut}, {len(test):,} test lines")
+    return train, test, cut, scope_accounts
 
+
+def sample_indices(n: int, max_test: int | None, seed: int = 0) -> list[int]:
+    """Which of ``n`` test lines are scored: all, or a seeded sample of ``max_test`` in time order."""
+    if max_test and n > max_test:
+        rng = np.random.default_rng(seed)
+        return [int(i) for i in sorted(rng.choice(n, size=max_test, replace=False))]
+    return list(range(n))
+
+
+def text_vectors(company: Company, lines: Sequence[Posting], embed: Callable[[list[str]], np.ndarray]
+                 ) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Each line's embedded text, and one vector per distinct text (memos repeat a lot)."""
+    texts = [posting_text(company, p) for p in lines]
+    unique = list(dict.fromkeys(texts))
+    return texts, dict(zip(unique, embed(unique)))
+
+
+def fit_engine(name: str, company: Company, train: Sequence[Posting], embed: Callable[[list[str]], np.ndarray], *,
+               explainer=None, timesheets=None, progress: Callable[[str], None] = print) -> tuple[Engine, float]:
+    """The engine as the evaluation meets it: model fitted on ``train``, neighbours from ``train`` only."""
     started = time.perf_counter()
     model = build_company_model(name, company, train, embed, progress=progress, timesheets=timesheets)
     train_seconds = time.perf_counter() - started
+    texts, vectors = text_vectors(company, train, embed)
+    return Engine(model, _Embed(embed), ArrayNeighbours(train, texts, vectors), explainer=explainer), train_seconds
 
-    texts = [posting_text(company, p) for p in train]
-    unique = list(dict.fromkeys(texts))
-    vectors = dict(zip(unique, embed(unique)))
-    engine = Engine(model, _Embed(embed), ArrayNeighbours(train, texts, vectors), explainer=explainer)
-    test_texts = [posting_text(company, p) for p in test]
-    tu = list(dict.fromkeys(test_texts))
-    tvec = dict(zip(tu, embed(tu)))
+
+def evaluate(name: str, company: Company, postings: Sequence[Posting], embed: Callable[[list[str]], np.ndarray], *,
+             split_date: date | None = None, test_months: int = 3, max_test: int | None = None,
+             latency_sample: int = 300, explainer=None, progress: Callable[[str], None] = print,
+             seed: int = 0, timesheets=None, scope: str = "pnl",
+             on_engine_done: Callable[["EvalReport"], None] | None = None) -> EvalReport:
+    train, test, cut, scope_accounts = evaluation_lines(company, postings, split_date=split_date,
+                                                        test_months=test_months, scope=scope)
+    test = [test[i] for i in sample_indices(len(test), max_test, seed)]
+    progress(f"{name}: {len(train):,} training lines before {cut}, {len(test):,} test lines")
+
+    engine, train_seconds = fit_engine(name, company, train, embed, explainer=explainer, timesheets=timesheets,
+                                       progress=progress)
+    test_texts, tvec = text_vectors(company, test, embed)
 
     truth = [posting_combination(p).key for p in test]
     seen_vendors = {(p.entity, p.dims.get("vendor")) for p in train}
