@@ -46,6 +46,7 @@ CALDERDALE := ../shared/data/calderdale_pcard/calderdale_pcard_2014-10_2022-08.c
 eval: install
 	test -d var/companies/demo/intacct || $(BIN)/copilot demo init
 	$(BIN)/copilot eval --company demo --test-months 3
+	$(BIN)/copilot eval --company demo --test-months 3 --replay --max-test 3000
 	@if [ -f $(CALDERDALE) ]; then \
 	  $(BIN)/copilot company import-csv calderdale --file $(CALDERDALE) --mapping mappings/calderdale_pcard.yaml --replace --skip-bad-rows && \
 	  $(BIN)/copilot eval --company calderdale --split-date 2021-04-01; \
