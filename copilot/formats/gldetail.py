@@ -11,6 +11,8 @@ dimension) is kept in ``extra``, never dropped.
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from typing import Any, Mapping
 
 from pydantic import ValidationError
@@ -54,40 +56,72 @@ def row_to_posting(row: Mapping[str, Any], default_entity: str | None = None) ->
     return posting_from_row(normalize_row(row), default_entity)
 
 
+# Parsed values by their text, shared across rows: an export repeats a few hundred dates and many
+# amounts, and a dict hit costs a tenth of parsing. Decimal and date are immutable, so sharing is safe.
+_DATES: dict[str, date] = {}
+_AMOUNTS: dict[str, Decimal] = {}
+_CACHE_LIMIT = 50_000  # entries per cache; emptied when full, so a long import stays bounded
+_SIDES = {"1": 1, "-1": -1}
+
+
+def _date(raw: str, field: str) -> date:
+    """parse_date(raw, required=True), cached; ``raw`` is known not to be blank."""
+    value = _DATES.get(raw)
+    if value is None:
+        value = parse_date(raw, field=field, required=True)
+        if len(_DATES) >= _CACHE_LIMIT:
+            _DATES.clear()
+        _DATES[raw] = value
+    return value
+
+
+def _amount(raw: str, field: str) -> Decimal:
+    """parse_amount(raw), cached; ``raw`` is known not to be blank."""
+    value = _AMOUNTS.get(raw)
+    if value is None:
+        value = parse_amount(raw, field=field)
+        if len(_AMOUNTS) >= _CACHE_LIMIT:
+            _AMOUNTS.clear()
+        _AMOUNTS[raw] = value
+    return value
+
+
 def posting_from_row(r: Row, default_entity: str | None = None) -> Posting:
     """row_to_posting for a row already normalized (upper-case keys, str values), e.g. from XML."""
     dim_fields, extra_fields = _plan(r)
     extra = {k: r[k] for k in extra_fields}
+    get = r.get
 
-    entry_raw = r.get("ENTRY_DATE", "")
-    if entry_raw.strip():
-        entry_date = parse_date(entry_raw, field="ENTRY_DATE", required=True)
-        batch_raw = r.get("BATCH_DATE")
+    entry_raw = get("ENTRY_DATE", "")
+    if entry_raw and not entry_raw.isspace():
+        entry_date = _date(entry_raw, "ENTRY_DATE")
+        batch_raw = get("BATCH_DATE")
         if batch_raw is not None and batch_raw != entry_raw and \
                 parse_date(batch_raw, field="BATCH_DATE") not in (None, entry_date):
             extra["BATCH_DATE"] = batch_raw
     else:
-        entry_date = parse_date(r.get("BATCH_DATE"), field="BATCH_DATE", required=True)
+        entry_date = parse_date(get("BATCH_DATE"), field="BATCH_DATE", required=True)
 
-    trx = r.get("TRX_AMOUNT", "")
-    if trx.strip():
-        raw_amount = parse_amount(trx, field="TRX_AMOUNT")
-        base = r.get("AMOUNT")
+    trx = get("TRX_AMOUNT", "")
+    if trx and not trx.isspace():
+        raw_amount = _amount(trx, "TRX_AMOUNT")
+        base = get("AMOUNT")
         if base is not None and base != trx and \
                 parse_amount(base, field="AMOUNT", required=False) not in (None, raw_amount):
             extra["AMOUNT"] = base  # the base-currency amount of a foreign-currency line
     else:
-        raw_amount = parse_amount(r.get("AMOUNT"), field="AMOUNT")
-    tr_type, amount = side_and_amount(parse_tr_type(r.get("TR_TYPE")), raw_amount)
+        raw_amount = parse_amount(get("AMOUNT"), field="AMOUNT")
+    side = get("TR_TYPE")
+    tr_type, amount = side_and_amount(_SIDES.get(side) or parse_tr_type(side), raw_amount)  # type: ignore[arg-type]
 
-    batch_no = r.get("BATCH_NO", "").strip()
-    batch_key = r.get("BATCHKEY")
+    batch_no = get("BATCH_NO", "").strip()
+    batch_key = get("BATCHKEY")
     if batch_key is not None:
         if not batch_no and batch_key.strip():
             batch_no = batch_key.strip()
         else:
             extra["BATCHKEY"] = batch_key
-    symbol, other = ("SYMBOL", "JOURNAL") if r.get("SYMBOL", "").strip() else ("JOURNAL", "SYMBOL")
+    symbol, other = ("SYMBOL", "JOURNAL") if get("SYMBOL", "").strip() else ("JOURNAL", "SYMBOL")
     if other in r:
         extra[other] = r[other]
 
@@ -101,18 +135,18 @@ def posting_from_row(r: Row, default_entity: str | None = None) -> Posting:
         elif dims[key] != value:
             extra[field] = r[field]
 
-    entity = r.get("MEGAENTITYID", "").strip() or default_entity
+    entity = get("MEGAENTITYID", "").strip() or default_entity
     if not entity:
         raise fail("no entity: MEGAENTITYID is empty and no default entity was given", field="MEGAENTITYID")
     try:
         # Validated construction measured faster than model_construct (pydantic-core is compiled).
         return Posting(
-            record_no=required(r, "RECORDNO"), entity=entity, entry_date=entry_date,
-            batch_no=batch_no or None, batch_title=r.get("BATCH_TITLE", ""),
-            account_no=required(r, "ACCOUNTNO"), tr_type=tr_type, amount=amount,
-            memo=r.get("DESCRIPTION", ""), dims=dims, currency=r.get("CURRENCY") or None,
-            document=r.get("DOCUMENT") or None, journal=r.get(symbol, "").strip() or "GJ",
-            source=r.get("COPILOT_SOURCE") or "history", extra=extra)
+            record_no=get("RECORDNO", "").strip() or required(r, "RECORDNO"), entity=entity,
+            entry_date=entry_date, batch_no=batch_no or None, batch_title=get("BATCH_TITLE", ""),
+            account_no=get("ACCOUNTNO", "").strip() or required(r, "ACCOUNTNO"), tr_type=tr_type,
+            amount=amount, memo=get("DESCRIPTION", ""), dims=dims, currency=get("CURRENCY") or None,
+            document=get("DOCUMENT") or None, journal=get(symbol, "").strip() or "GJ",
+            source=get("COPILOT_SOURCE") or "history", extra=extra)
     except ValidationError as exc:
         raise from_validation(exc) from None
 
