@@ -76,8 +76,59 @@ def page_files(root: Path | str, object_name: str) -> list[Path]:
 
 # --- reading -----------------------------------------------------------------------------------
 
+# Pages up to this size are parsed whole (libxml2 builds the tree in C; measured ~25 % faster than
+# iterparse, whose Python-side clearing runs per row); a larger page is streamed, so memory stays bounded
+# by this whatever one file holds. readByQuery pages (<= 1,000 rows) are about 1 MB.
+STREAM_ABOVE_BYTES = 64 * 2**20
+
+
+def _parser() -> etree.XMLParser:
+    # One per page: lxml parsers must not be shared between threads (the connector syncs in threads).
+    return etree.XMLParser(huge_tree=True, resolve_entities=False, no_network=True)
+
+
 def _iter_page(path: Path, object_name: str) -> Iterator[tuple[int, dict[str, str]]]:
     source = str(path)
+    try:
+        whole = path.stat().st_size <= STREAM_ABOVE_BYTES
+    except OSError as exc:
+        raise fail(f"cannot read page: {exc}", source=source) from None
+    return (_iter_whole_page if whole else _iter_streamed_page)(source, object_name)
+
+
+def _check_status(elem, source: str) -> None:
+    parent = elem.getparent()
+    if parent is not None and parent.tag in ("control", "authentication", "result") \
+            and (elem.text or "").strip().lower() != "success":
+        raise fail(f"page is not a successful response (status {elem.text!r})",
+                   field="status", line=elem.sourceline, source=source)
+
+
+def _iter_whole_page(source: str, object_name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    row_tags = {object_name.lower(), object_name.upper(), object_name}
+    try:
+        root = etree.parse(source, _parser()).getroot()
+    except etree.XMLSyntaxError as exc:
+        raise fail(f"malformed XML: {exc.msg}", line=exc.lineno, source=source) from None
+    except OSError as exc:
+        raise fail(f"cannot read page: {exc}", source=source) from None
+    seen_data = False
+    for elem in root.iter("status", "data"):  # document order, as the streamed reader sees them
+        if elem.tag == "status":
+            _check_status(elem, source)
+            continue
+        seen_data = True
+        rows_here = 0
+        for row in elem:
+            if row.tag in row_tags:
+                rows_here += 1
+                yield row.sourceline, element_to_row(row)
+        _check_data(elem, object_name, rows_here, source)
+    if not seen_data:
+        raise fail("no <data> element: not a readByQuery response page", field="data", source=source)
+
+
+def _iter_streamed_page(source: str, object_name: str) -> Iterator[tuple[int, dict[str, str]]]:
     row_tags = sorted({object_name.lower(), object_name.upper(), object_name})
     seen_data = False
     rows_here = 0
@@ -86,18 +137,15 @@ def _iter_page(path: Path, object_name: str) -> Iterator[tuple[int, dict[str, st
                                   huge_tree=True, resolve_entities=False, no_network=True)
         for _event, elem in context:
             tag = elem.tag
-            parent = elem.getparent()
             if tag == "status":
-                if parent is not None and parent.tag in ("control", "authentication", "result") \
-                        and (elem.text or "").strip().lower() != "success":
-                    raise fail(f"page is not a successful response (status {elem.text!r})",
-                               field="status", line=elem.sourceline, source=source)
+                _check_status(elem, source)
                 continue
             if tag == "data":
                 seen_data = True
                 _check_data(elem, object_name, rows_here, source)
                 rows_here = 0
                 continue
+            parent = elem.getparent()
             if parent is None or parent.tag != "data":
                 continue
             rows_here += 1

@@ -14,6 +14,7 @@ from lxml import etree
 from copilot.domain import (Account, Company, Customer, DimensionValue, Employee, Entity, Posting, Project,
                             Vendor)
 from copilot.errors import ParseError
+from copilot.formats import company_dir
 from copilot.formats.company_dir import (iter_object_rows, object_totals, page_files, read_company_dir,
                                          write_company_dir)
 from copilot.formats.intacct_xml import parse_response
@@ -124,6 +125,24 @@ def test_absent_objects_are_empty_and_unknown_fields_kept(tmp_path):
     assert list(data.company.entities) == ["x"]
 
 
+@pytest.fixture(params=["whole", "streamed"])
+def page_reader(request, monkeypatch):
+    """Pages are parsed whole up to STREAM_ABOVE_BYTES and streamed above: both readers must agree."""
+    if request.param == "streamed":
+        monkeypatch.setattr(company_dir, "STREAM_ABOVE_BYTES", 0)
+    return request.param
+
+
+def test_streamed_and_whole_pages_read_the_same(tmp_path, monkeypatch):
+    postings = make_postings(1200)
+    write_company_dir(tmp_path, make_company(), postings, page_size=500)
+    whole = read_company_dir(tmp_path, "acme")
+    small = read_company_dir(FIXTURES / "company_small", "smallco")
+    monkeypatch.setattr(company_dir, "STREAM_ABOVE_BYTES", 0)
+    assert read_company_dir(tmp_path, "acme") == whole and whole.postings == postings
+    assert read_company_dir(FIXTURES / "company_small", "smallco") == small
+
+
 def _broken(tmp_path, old, new, obj="GLDETAIL", page="page-0001.xml"):
     """Copy the fixture company and break one page. In GLDETAIL/page-0001.xml, line 3 is <result>,
     line 4 <data>, lines 5 and 6 the two rows."""
@@ -144,7 +163,7 @@ def _broken(tmp_path, old, new, obj="GLDETAIL", page="page-0001.xml"):
     ('count="2"', 'count="5"', "count", 4),
     ("<status>success</status><function>", "<status>failure</status><function>", "status", 3),
 ])
-def test_malformed_page_names_file_line_and_field(tmp_path, old, new, field, line):
+def test_malformed_page_names_file_line_and_field(tmp_path, page_reader, old, new, field, line):
     root, path = _broken(tmp_path, old, new)
     with pytest.raises(ParseError) as err:
         read_company_dir(root, "smallco")
@@ -152,14 +171,26 @@ def test_malformed_page_names_file_line_and_field(tmp_path, old, new, field, lin
     assert path in err.value.message
 
 
-def test_broken_xml_names_the_line(tmp_path):
+def test_broken_xml_names_the_line(tmp_path, page_reader):
     root, path = _broken(tmp_path, "</gldetail>\n<gldetail>", "</gldetail>\n<gldetail><oops>")
     with pytest.raises(ParseError) as err:
         list(iter_object_rows(root, "GLDETAIL"))
     assert err.value.line == 6 and err.value.details["source"] == path
 
 
-def test_page_of_the_wrong_object_is_an_error(tmp_path):
+def test_page_without_data_or_with_a_failed_control_is_an_error(tmp_path, page_reader):
+    root, path = _broken(tmp_path, '<data listtype="vendor"', '<other listtype="vendor"', obj="VENDOR")
+    Path(path).write_text(Path(path).read_text().replace("</data>", "</other>"))
+    with pytest.raises(ParseError) as err:
+        read_company_dir(root, "smallco")
+    assert err.value.field == "data" and err.value.details["source"] == path
+    root, path = _broken(tmp_path / "b", "<control><status>success", "<control><status>failure", obj="VENDOR")
+    with pytest.raises(ParseError) as err:
+        read_company_dir(root, "smallco")
+    assert (err.value.field, err.value.line, err.value.details["source"]) == ("status", 2, path)
+
+
+def test_page_of_the_wrong_object_is_an_error(tmp_path, page_reader):
     root, _ = _broken(tmp_path, 'listtype="vendor"', 'listtype="customer"', obj="VENDOR")
     with pytest.raises(ParseError) as err:
         read_company_dir(root, "smallco")
