@@ -57,7 +57,7 @@ def import_company(name: str, source: Path, *, replace: bool = False) -> None:
             progress.update(task, advance=1, description=f"reading {obj}")
 
         started = time.perf_counter()
-        data = read_company_dir(src, name, on_page=on_page)
+        data = read_company_dir(src, name, on_page=on_page, keep_postings=False)
         elapsed = time.perf_counter() - started
 
     table = Table(title=f"company {name}")
@@ -66,7 +66,7 @@ def import_company(name: str, source: Path, *, replace: bool = False) -> None:
     for obj in sorted(data.counts):
         table.add_row(obj, f"{data.counts[obj]:,}")
     Console().print(table)
-    lines = len(data.postings)
+    lines = data.counts.get("GLDETAIL", 0)
     rate = lines / elapsed if elapsed > 0 else 0.0
     typer.echo(f"{len(data.company.entities)} entities, {len(data.company.accounts)} accounts, "
                f"{lines:,} GL lines read in {elapsed:.2f}s ({rate:,.0f} lines/s)")

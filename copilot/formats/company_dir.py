@@ -1,10 +1,11 @@
 """A company on disk, stored exactly as Intacct hands it over: readByQuery response pages.
 
 Layout: ``<root>/intacct/<OBJECT>/page-0001.xml``, ``page-0002.xml``... chained like readMore (the
-first pages carry a resultId and numremaining, the last has numremaining="0"). Reading streams with
-lxml iterparse and clears elements as it goes: ``iter_object_rows`` / ``iter_postings`` run in
-constant memory however many GLDETAIL lines there are. Absent objects are empty; unknown fields are kept as ``extra``; a malformed page
-raises ParseError naming the file, the line and the field.
+first pages carry a resultId and numremaining, the last has numremaining="0"). Reading holds one page
+at a time (a page over 64 MB is streamed with iterparse instead): ``iter_object_rows`` /
+``iter_postings`` run in constant memory however many GLDETAIL lines there are, and so does
+``read_company_dir(..., keep_postings=False)``. Absent objects are empty; unknown fields are kept as
+``extra``; a malformed page raises ParseError naming the file, the line and the field.
 """
 
 from __future__ import annotations
@@ -261,20 +262,23 @@ def _looks_like_dimension(root: Path, object_name: str) -> bool:
 
 
 def read_company_dir(root: Path | str, name: str, *, custom_dimensions: Iterable[str] = (),
-                     on_page: OnPage | None = None) -> CompanyData:
+                     on_page: OnPage | None = None, keep_postings: bool = True) -> CompanyData:
     """Read a company directory into the domain model.
 
     Entities come from LOCATIONENTITY when present, else from the distinct MEGAENTITYID values of
     the postings, else one entity named after the company. Custom dimension objects are the folders
     named in ``custom_dimensions``, those whose GLDIM<NAME> appears on postings, and those whose rows
     have the ID/NAME shape of a user-defined dimension. ``on_page`` is called after each page
-    (for progress bars).
+    (for progress bars). ``keep_postings=False`` converts (so validates) every GLDETAIL line but keeps
+    none: ``postings`` is empty and ``counts["GLDETAIL"]`` says how many were read (an import that
+    only checks and copies an export needs no memory per line).
     """
     with bulk_load():
-        return _read(Path(root), name, custom_dimensions, on_page)
+        return _read(Path(root), name, custom_dimensions, on_page, keep_postings)
 
 
-def _read(root: Path, name: str, custom_dimensions: Iterable[str], on_page: OnPage | None) -> CompanyData:
+def _read(root: Path, name: str, custom_dimensions: Iterable[str], on_page: OnPage | None,
+          keep_postings: bool) -> CompanyData:
     counts: dict[str, int] = {}
     company = Company(name=name)
     for entity in _convert(root, "LOCATIONENTITY", records.row_to_entity, counts, on_page):
@@ -296,13 +300,18 @@ def _read(root: Path, name: str, custom_dimensions: Iterable[str], on_page: OnPa
         _merge(company.projects, project.project_id, project)
 
     default_entity = next(iter(company.entities)) if len(company.entities) == 1 else name
-    postings = list(_convert(root, "GLDETAIL", partial(_posting, default_entity=default_entity),
-                             counts, on_page))
+    postings: list[Posting] = []
+    posted_entities: dict[str, None] = {}  # in order of first appearance
+    posted_dims: set[str] = set()
+    for posting in _convert(root, "GLDETAIL", partial(_posting, default_entity=default_entity), counts, on_page):
+        posted_entities[posting.entity] = None
+        posted_dims.update(posting.dims)
+        if keep_postings:
+            postings.append(posting)
     if not company.entities:
-        for entity_id in dict.fromkeys(p.entity for p in postings) or [name]:
+        for entity_id in posted_entities or [name]:
             company.entities[entity_id] = Entity(entity_id=entity_id, name=entity_id)
 
-    posted_dims = {key for p in postings for key in p.dims}
     wanted = {c.upper() for c in custom_dimensions}
     others: list[str] = []
     for obj in present:

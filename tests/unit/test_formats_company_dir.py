@@ -231,3 +231,14 @@ def test_iter_postings_streams_the_same_postings(tmp_path):
     postings = make_postings(1200)
     write_company_dir(tmp_path, make_company(), postings, page_size=500)
     assert list(iter_postings(tmp_path, "US1")) == postings
+
+
+def test_read_without_keeping_postings_finds_the_same_company(tmp_path):
+    """What `company import` uses: every line converted and counted, none kept."""
+    write_company_dir(tmp_path, make_company(), make_postings(700), page_size=300)
+    shutil.rmtree(tmp_path / "intacct" / "LOCATIONENTITY")  # entities then come from the postings
+    full = read_company_dir(tmp_path, "acme")
+    lean = read_company_dir(tmp_path, "acme", keep_postings=False)
+    assert lean.postings == [] and len(full.postings) == 700
+    assert lean.counts == full.counts and lean.counts["GLDETAIL"] == 700
+    assert lean.company == full.company and set(lean.company.entities) == {"US1", "UK1"}
