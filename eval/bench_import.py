@@ -6,8 +6,10 @@ ARINVOICE are left out, they are not GL lines. Four measurements, each the best 
 (the machine is shared; the best run is the one least disturbed):
 
   1. parse: lxml reads every GLDETAIL page into row dicts;
-  2. parse + convert: read_company_dir, every row a validated Posting (plus the master data);
-  3. import in-process: import_company, i.e. 2 plus copying the pages into the data directory;
+  2. parse + convert: read_company_dir, every row a validated Posting kept in a list (plus the
+     master data), what ingest and eval load;
+  3. import in-process: import_company, i.e. 2 keeping no postings (it only validates and counts)
+     plus copying the pages into the data directory;
   4. the CLI as a user runs it, a child process: 3 plus interpreter start and imports (peak memory
      of that process measured too).
 
@@ -136,8 +138,8 @@ def main(argv: list[str] | None = None) -> None:
         "| stage | wall s | lines/s | CPU s | lines per CPU-second | peak MiB |",
         "|---|---:|---:|---:|---:|---:|",
         row("parse: lxml pages -> row dicts", *results["parse"][:2]),
-        row("parse + convert to Posting (read_company_dir, with master data)", *results["convert"][:2]),
-        row("import in-process: read, convert, copy pages into the data dir", *results["import"][:2]),
+        row("parse + convert to a list of Postings (read_company_dir, with master data)", *results["convert"][:2]),
+        row("import in-process: read, convert (none kept), copy pages into the data dir", *results["import"][:2]),
         row("`copilot company import --intacct-xml` (child process, incl. start-up)", cli.seconds,
             cli.cpu_seconds, f"{cli.peak_mib:,.0f}"),
         "",
