@@ -51,17 +51,20 @@ class ArrayNeighbours:
         for entity, by_text in groups.items():
             keys = list(by_text)
             matrix = np.stack([vectors[t] for t in keys]).astype(np.float32)
-            plists = [sorted(by_text[t], key=lambda p: p.entry_date, reverse=True) for t in keys]
-            self._by_entity[entity] = (matrix, plists)
+            # Newest first (ties: higher record number first), the order posting_texts stores.
+            plists = [sorted(by_text[t], key=lambda p: (p.entry_date, p.record_no), reverse=True) for t in keys]
+            newest = np.array([pl[0].entry_date.toordinal() for pl in plists], dtype=np.int64)
+            self._by_entity[entity] = (matrix, plists, newest)
 
     def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
         if entity not in self._by_entity:
             return []
-        matrix, plists = self._by_entity[entity]
+        matrix, plists, newest = self._by_entity[entity]
         sims = matrix @ vector.astype(np.float32)
         top = min(k, len(sims))
         idx = np.argpartition(-sims, top - 1)[:top]
-        idx = idx[np.argsort(-sims[idx], kind="stable")]
+        # Equal similarity: the text used most recently first (StoreNeighbours breaks ties the same way).
+        idx = idx[np.lexsort((-newest[idx], -np.round(sims[idx], 6)))]
         out: list[Neighbour] = []
         for i in idx:
             for p in plists[i]:
@@ -110,15 +113,30 @@ class GrowingNeighbours:
 
 
 class StoreNeighbours:
-    """Neighbours from the vector store's ``postings`` collection, filtered to one company + entity."""
+    """Neighbours from the vector store, filtered to one company + entity.
 
-    def __init__(self, store, company: str, collection: str = "postings") -> None:
+    Reads the ``posting_texts`` collection (one point per distinct text, carrying its postings newest
+    first) and expands the most similar texts into postings, exactly like ArrayNeighbours. A store
+    ingested before that collection existed is read from ``postings`` (one point per posting).
+    """
+
+    def __init__(self, store, company: str, collection: str = "postings",
+                 texts_collection: str | None = "posting_texts") -> None:
         self.store, self.company, self.collection = store, company, collection
+        self.texts_collection = texts_collection
+        self._by_text: bool | None = None
+
+    def _use_texts(self) -> bool:
+        if self._by_text is None:
+            self._by_text = bool(self.texts_collection) and self.store.count(
+                self.texts_collection, {"company": self.company}) > 0
+        return self._by_text
 
     def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
-        hits = self.store.search(self.collection, vector, limit=k,
-                                 filters={"company": self.company, "entity": entity})
-        return self._neighbours(hits)
+        filters = {"company": self.company, "entity": entity}
+        if self._use_texts():
+            return _expand(self.store.search(self.texts_collection, vector, limit=k, filters=filters), k)
+        return self._neighbours(self.store.search(self.collection, vector, limit=k, filters=filters))
 
     def search_many(self, entity: str, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
         """search() for several vectors; one batched store query when the store has search_batch."""
@@ -126,6 +144,8 @@ class StoreNeighbours:
         batch = getattr(self.store, "search_batch", None)
         if batch is None:
             return [self.search(entity, v, k) for v in vectors]
+        if self._use_texts():
+            return [_expand(hits, k) for hits in batch(self.texts_collection, vectors, limit=k, filters=filters)]
         return [self._neighbours(hits) for hits in batch(self.collection, vectors, limit=k, filters=filters)]
 
     @staticmethod
@@ -141,6 +161,32 @@ class StoreNeighbours:
         # Same tie-break as ArrayNeighbours: equal similarity -> most recent first.
         out.sort(key=lambda n: (-round(n.score, 6), -n.entry_date.toordinal()))
         return out
+
+
+def _expand(hits, k: int) -> list[Neighbour]:
+    """Most similar texts first, each text's postings newest first, until k postings."""
+    out: list[Neighbour] = []
+    # Equal similarity: the text used most recently first (as ArrayNeighbours).
+    for h in sorted(hits, key=lambda h: (-round(h.score, 6), _newest(h))):
+        score = float(h.score)
+        for r in h.payload.get("postings", ()):
+            out.append(Neighbour(record_no=str(r["record_no"]), score=score, combo=r["combo"],
+                                 account_no=str(r["account_no"]), vendor=r.get("vendor"),
+                                 entry_date=_date(r["date"]), amount=str(r.get("amount") or "0"),
+                                 memo=r.get("memo") or "", source=r.get("source") or "history"))
+            if len(out) >= k:
+                return out
+    return out
+
+
+def _newest(hit) -> int:
+    rows = hit.payload.get("postings") or ()
+    return -_date(rows[0]["date"]).toordinal() if rows else 0
+
+
+@lru_cache(maxsize=4096)
+def _date(iso: str) -> date:
+    return date.fromisoformat(iso)
 
 
 def posting_combination_from_payload(payload: dict) -> str:

@@ -8,6 +8,12 @@ never see another tenant's or entity's data:
   the same text the engine embeds for a draft line. Id = uuid5(company, entity, record_no), so
   re-ingesting never duplicates; a content hash in the payload lets a re-ingest skip unchanged lines
   without re-embedding or re-writing them.
+* ``posting_texts``: what similar-posting search reads. One point per distinct text of one company +
+  entity (id = uuid5(company, entity, text)), carrying its most recent postings (at most
+  TEXT_POSTINGS_CAP, newest first). The demo's 117k postings have 48k distinct texts: an exact search
+  scans 2.5x fewer vectors, and the answer is the one training sees (copilot.engine.neighbours:
+  similar texts, each expanded to its postings by recency). Derived from ``postings``: rebuilt for a
+  company whenever an ingest changed its postings, and updated in place by each correction.
 * ``accounts``: one point per GL account (title + description), for "which account is this about".
 * ``policies``: chunks of ``policies/*.md``, split by heading and by clause (``TE-2.1``), so that a
   reason can cite a clause id.
@@ -36,8 +42,12 @@ from copilot.index.embeddings import Embedder
 from copilot.index.policies import PolicyChunk, chunk_policies
 from copilot.index.store import Filters, Hit, Point, VectorStore
 
-POSTINGS, ACCOUNTS, POLICIES = "postings", "accounts", "policies"
-COLLECTIONS = (POSTINGS, ACCOUNTS, POLICIES)
+POSTINGS, TEXTS, ACCOUNTS, POLICIES = "postings", "posting_texts", "accounts", "policies"
+COLLECTIONS = (POSTINGS, TEXTS, ACCOUNTS, POLICIES)
+# Postings kept per text point: a search needs at most k (50) postings, newest first, from one text.
+TEXT_POSTINGS_CAP = 100
+# Posting payload fields a text point carries per posting (what a Neighbour is made of).
+_TEXT_FIELDS = ("record_no", "date", "account_no", "combo", "vendor", "memo", "amount", "source")
 ALL_ENTITIES = "*"  # the entity of company-wide points (accounts, policies)
 _NAMESPACE = uuid.UUID("7d1c1b0e-5a53-4c55-9d0c-6c0a3b4f2e11")  # fixed: ids must be stable forever
 _BATCH = 10_000
@@ -194,7 +204,8 @@ class Ingestor:
         return {h.id: str(h.payload.get("hash")) for h in self.store.retrieve(POSTINGS, ids, fields=["hash"])}
 
     def ingest_postings(self, company_name: str, postings: Iterable[Posting], report: IngestReport, *,
-                        prune: bool = False) -> None:
+                        prune: bool = False, vectors_out: dict[str, Any] | None = None) -> None:
+        """Write new or changed postings; ``vectors_out`` collects the vectors computed (text -> vector)."""
         self._ensure(POSTINGS)
         total = len(postings) if isinstance(postings, Sequence) else None
         # First load of a company: nothing can be unchanged, so skip the per-batch lookups.
@@ -225,6 +236,8 @@ class Ingestor:
                     bar.update(0, f"embedding {len(unique):,} texts")
                     vectors = self._embed_timed(unique, report)
                     index = {t: i for i, t in enumerate(unique)}
+                    if vectors_out is not None:
+                        vectors_out.update(zip(unique, vectors))
                     bar.update(0, "writing")
                     self.store.upsert(POSTINGS, [Point(pid, vectors[index[text]], payload)
                                                  for pid, payload, text in todo])
@@ -248,6 +261,75 @@ class Ingestor:
                 self.store.delete(POSTINGS, {"company": company, "entity": entity, "source": "history",
                                              "record_no": recs[start:start + 1000]})
         return sum(len(v) for v in stale.values())
+
+    # -- the search index of distinct texts -----------------------------------------------------
+    def _text_of(self, company: str, vendor: str | None, memo: str) -> str:
+        name = self._vendor_names.get(company, {}).get(vendor or "", vendor) if vendor else None
+        return query_text(name, memo)
+
+    @staticmethod
+    def text_point_id(company: str, entity: str, text: str) -> str:
+        return point_id(company, entity, "text", text)
+
+    def rebuild_texts(self, company_name: str, report: IngestReport | None = None, *,
+                      known: dict[str, Any] | None = None) -> int:
+        """Regroup the company's postings by (entity, text) into ``posting_texts``; returns points written.
+
+        New points are written before stale ones are deleted, so a search never finds the index empty.
+        Vectors: ``known`` (text -> vector, those this ingest just computed), else the embedder, whose
+        cache already holds every posting text.
+        """
+        known = known if known is not None else {}
+        self._ensure(TEXTS)
+        groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        for hit in self.store.scroll(POSTINGS, {"company": company_name}, fields=[*_TEXT_FIELDS, "entity", "dims"]):
+            pl = hit.payload
+            text = self._text_of(company_name, pl.get("vendor"), str(pl.get("memo") or ""))
+            groups.setdefault((str(pl["entity"]), text), []).append(_posting_summary(pl))
+        keys = list(groups)
+        bar = _Progress(self.progress, len(keys))
+        bar.update(0, "similar-text index")
+        written = 0
+        try:
+            for batch in _batches(keys, _BATCH):
+                missing = list(dict.fromkeys(t for _e, t in batch if t not in known))
+                vectors = dict(zip(missing, self._embed_timed(missing, report))) if missing else {}
+                points = []
+                for entity, text in batch:
+                    rows = groups[(entity, text)]
+                    rows.sort(key=lambda r: (r["date"], r["record_no"]), reverse=True)
+                    vector = known[text] if text in known else vectors[text]
+                    points.append(Point(self.text_point_id(company_name, entity, text), vector,
+                                        _text_payload(company_name, entity, text, rows)))
+                self.store.upsert(TEXTS, points)
+                written += len(points)
+                bar.update(len(batch))
+        finally:
+            bar.close()
+        keep = {self.text_point_id(company_name, e, t) for e, t in keys}
+        stale = [h.id for h in self.store.scroll(TEXTS, {"company": company_name}, fields=["entity"])
+                 if h.id not in keep]
+        for start in range(0, len(stale), 1000):
+            self.store.delete(TEXTS, {"company": company_name, "text_id": stale[start:start + 1000]})
+        if report is not None:
+            report.collections[TEXTS].added += written
+            report.collections[TEXTS].deleted += len(stale)
+        return written
+
+    def _add_to_text(self, company: str, entity: str, text: str, vector: Any, payload: dict[str, Any]) -> None:
+        """Put one new posting at the front of its text's point (read-modify-write: two replicas adding to
+        the same text at the same instant can lose one of the two here; ``postings`` keeps both and the
+        next ingest's rebuild restores it)."""
+        self._ensure(TEXTS)
+        pid = self.text_point_id(company, entity, text)
+        found = self.store.retrieve(TEXTS, [pid])
+        rows = list(found[0].payload.get("postings", [])) if found else []
+        summary = _posting_summary(payload)
+        rows = [r for r in rows if not (r["record_no"] == summary["record_no"] and r["source"] == summary["source"])]
+        rows.append(summary)
+        rows.sort(key=lambda r: (r["date"], r["record_no"]), reverse=True)
+        total = (int(found[0].payload.get("n", len(rows))) if found else 0) + 1
+        self.store.upsert(TEXTS, [Point(pid, vector, _text_payload(company, entity, text, rows, total=total))])
 
     # -- accounts ----------------------------------------------------------------------------
     def ingest_accounts(self, company_name: str, company: Company, report: IngestReport) -> None:
@@ -314,7 +396,13 @@ class Ingestor:
         t0 = time.perf_counter()
         self._vendor_names[company_name] = {vid: v.name for vid, v in company.vendors.items()}
         self.ingest_accounts(company_name, company, report)
-        self.ingest_postings(company_name, postings, report, prune=prune)
+        known: dict[str, Any] = {}
+        self.ingest_postings(company_name, postings, report, prune=prune, vectors_out=known)
+        changed = report.collections[POSTINGS].added or report.collections[POSTINGS].deleted
+        if changed or not self.store.count(TEXTS, {"company": company_name}):
+            self.rebuild_texts(company_name, report, known=known)
+        else:
+            report.collections[TEXTS].skipped = self.store.count(TEXTS, {"company": company_name})
         if policies_dir is not None:
             self.ingest_policies(company_name, Path(policies_dir), report)
         report.seconds = time.perf_counter() - t0
@@ -340,7 +428,12 @@ class Ingestor:
         self._ensure(POSTINGS)
         text = self.posting_text(name, posting)
         pid, payload = self.posting_point(name, posting, text, weight=weight)
-        self.store.upsert(POSTINGS, [Point(pid, self.embedder.embed([text])[0], payload)])
+        vector = self.embedder.embed([text])[0]
+        self.store.upsert(POSTINGS, [Point(pid, vector, payload)])
+        # Only a company whose text index exists: a first text point would hide its history from
+        # search, which reads ``postings`` until an ingest builds the index.
+        if self.store.count(TEXTS, {"company": name}):
+            self._add_to_text(name, entity, text, vector, payload)
         return pid
 
     def search_postings(self, company: str, entity: str, vector: Any, limit: int,
@@ -354,3 +447,20 @@ class Ingestor:
 
     def search_accounts(self, company: str, vector: Any, limit: int) -> list[Hit]:
         return self.store.search(ACCOUNTS, vector, limit=limit, filters={"company": company})
+
+
+def _posting_summary(payload: dict[str, Any]) -> dict[str, Any]:
+    """One posting as a text point carries it; ``combo`` is the coding the engine predicts (no counterparties)."""
+    from copilot.engine.neighbours import posting_combination_from_payload
+
+    row = {k: payload.get(k) for k in _TEXT_FIELDS}
+    row["combo"] = posting_combination_from_payload(payload)
+    row["source"] = row.get("source") or "history"
+    return row
+
+
+def _text_payload(company: str, entity: str, text: str, rows: list[dict[str, Any]], *,
+                  total: int | None = None) -> dict[str, Any]:
+    return {"company": company, "entity": entity, "text": text,
+            "text_id": Ingestor.text_point_id(company, entity, text),
+            "n": len(rows) if total is None else total, "postings": rows[:TEXT_POSTINGS_CAP]}

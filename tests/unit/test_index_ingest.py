@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 
@@ -12,7 +13,8 @@ from copilot.domain.text import query_text
 from copilot.errors import InputError
 from copilot.index.edge import EdgeStore
 from copilot.index.embeddings import HashingEmbedder
-from copilot.index.ingest import ACCOUNTS, POLICIES, POSTINGS, Ingestor, posting_point_id
+from copilot.engine.neighbours import ArrayNeighbours, StoreNeighbours
+from copilot.index.ingest import ACCOUNTS, POLICIES, POSTINGS, TEXT_POSTINGS_CAP, TEXTS, Ingestor, posting_point_id
 from copilot.index.policies import chunk_markdown, chunk_policies
 from copilot.index.qdrant_client_store import QdrantClientStore
 from tests.support.acme import make_company, make_postings
@@ -229,3 +231,91 @@ def test_cli_ingest_then_reingest(tmp_path, monkeypatch, policies):
         store.close()
     finally:
         get_settings.cache_clear()
+
+
+# -- the similar-text index (posting_texts) --------------------------------------------------------
+
+def _texts_of(company, postings):
+    return [query_text(company.vendors[p.vendor].name if p.vendor in company.vendors else p.vendor, p.memo)
+            for p in postings]
+
+
+def test_text_index_holds_each_distinct_text_once_with_its_postings_newest_first(store):
+    company, postings = make_company(), make_postings(300)
+    report = Ingestor(store, HashingEmbedder(64), progress=False).ingest_company("acme", company, postings)
+    texts = _texts_of(company, postings)
+    distinct = {(p.entity, t) for p, t in zip(postings, texts)}
+    assert len(distinct) < len(postings)  # the test data repeats texts, or this proves nothing
+    assert store.count(TEXTS, {"company": "acme"}) == len(distinct) == report.collections[TEXTS].added
+    for hit in store.scroll(TEXTS, {"company": "acme"}):
+        rows = hit.payload["postings"]
+        expected = sorted((p for p, t in zip(postings, texts)
+                           if p.entity == hit.payload["entity"] and t == hit.payload["text"]),
+                          key=lambda p: (p.entry_date, p.record_no), reverse=True)
+        assert [r["record_no"] for r in rows] == [p.record_no for p in expected][:TEXT_POSTINGS_CAP]
+        assert hit.payload["n"] == len(expected)
+
+
+def test_store_search_returns_what_training_sees(store):
+    """StoreNeighbours (serving) and ArrayNeighbours (training) give the same neighbours."""
+    company = make_company()
+    # The hashing embedder ignores digits: spell invoice numbers as letters so that different texts
+    # never share a vector (ties between texts may come back in either order); every other line
+    # drops its number, so many postings share one text.
+    postings = [p.model_copy(update={"memo": p.memo.split(" inv ")[0] if i % 2 else
+                                     re.sub(r"\d", lambda m: "abcdefghij"[int(m.group())], p.memo)})
+                for i, p in enumerate(make_postings(300))]
+    emb = HashingEmbedder(64)
+    Ingestor(store, emb, progress=False).ingest_company("acme", company, postings)
+    texts = _texts_of(company, postings)
+    unique = list(dict.fromkeys(texts))
+    array = ArrayNeighbours(postings, texts, dict(zip(unique, emb.embed(unique))))
+    served = StoreNeighbours(store, "acme")
+    for query in ("Delta Air Lines | airfare client visit", "jira licences", "AWS | hosting"):
+        vec = emb.embed([query])[0]
+        for entity in ("US", "UK"):
+            got, want = served.search(entity, vec, 20), array.search(entity, vec, 20)
+            assert got and [round(n.score, 4) for n in got] == [round(n.score, 4) for n in want]
+            # Texts of equal similarity may be cut differently at the k-th text; all others agree.
+            last = round(got[-1].score, 4)
+            assert ([(n.record_no, n.combo) for n in got if round(n.score, 4) != last]
+                    == [(n.record_no, n.combo) for n in want if round(n.score, 4) != last])
+            [batched] = served.search_many(entity, vec[None, :], 20)
+            assert [n.record_no for n in batched] == [n.record_no for n in got]
+
+
+def test_correction_goes_to_the_front_of_its_text_and_prune_drops_empty_texts(store):
+    company, postings = make_company(), make_postings(100)
+    emb = HashingEmbedder(64)
+    ing = Ingestor(store, emb, progress=False)
+    ing.ingest_company("acme", company, postings)
+    base = postings[0]
+    fixed = base.model_copy(update={"account_no": "6110", "entry_date": date(2026, 1, 5)})
+    ing.add_correction("acme", base.entity, fixed, weight=5.0)
+    ing.add_correction("acme", base.entity, fixed, weight=5.0)  # the same decision again: no duplicate
+    vec = emb.embed(_texts_of(company, [base]))[0]
+    first = StoreNeighbours(store, "acme").search(base.entity, vec, 5)[0]
+    assert first.source == "correction" and first.account_no == "6110" and first.record_no == base.record_no
+    [point] = store.retrieve(TEXTS, [Ingestor.text_point_id("acme", base.entity, _texts_of(company, [base])[0])])
+    assert sum(r["source"] == "correction" for r in point.payload["postings"]) == 1
+    # Prune history down to the lines of one text: every other text point goes.
+    keep_text = _texts_of(company, [base])[0]
+    kept = [p for p, t in zip(postings, _texts_of(company, postings)) if t == keep_text and p.entity == base.entity]
+    report = ing.ingest_company("acme", company, kept, prune=True)
+    assert report.collections[TEXTS].deleted > 0
+    left = store.scroll(TEXTS, {"company": "acme"})
+    assert [(h.payload["entity"], h.payload["text"]) for h in left] == [(base.entity, keep_text)]
+    assert any(r["source"] == "correction" for r in left[0].payload["postings"])  # corrections are kept
+
+
+def test_a_store_without_the_text_index_is_searched_per_posting(store):
+    company, postings = make_company(), make_postings(100)
+    emb = HashingEmbedder(64)
+    Ingestor(store, emb, progress=False).ingest_company("acme", company, postings)
+    vec = emb.embed(["jira licences"])[0]
+    with_texts = StoreNeighbours(store, "acme").search("US", vec, 10)
+    store.drop_collection(TEXTS)
+    fallback = StoreNeighbours(store, "acme")
+    got = fallback.search("US", vec, 10)
+    assert not fallback._use_texts() and got
+    assert sorted(round(n.score, 4) for n in got) == sorted(round(n.score, 4) for n in with_texts)
