@@ -151,17 +151,16 @@ class Engine:
         texts = list(dict.fromkeys(text_of.values()))
         vectors = dict(zip(texts, self.embedder.embed(texts))) if texts else {}
 
-        # One batched neighbour query per entity over its distinct texts.
-        wanted: dict[str, list[str]] = {}
+        # One batched neighbour query per entity and side over its distinct texts.
+        wanted: dict[tuple[str, int], dict[str, None]] = {}
         for i in unique:
             if cleaned[i].entity in self.model.company.entities:
-                wanted.setdefault(cleaned[i].entity, [])
-                if text_of[i] not in wanted[cleaned[i].entity]:
-                    wanted[cleaned[i].entity].append(text_of[i])
-        found: dict[tuple[str, str], list] = {}
-        for entity, ts in wanted.items():
-            for t, hits in zip(ts, _search_many(self.neighbours, entity, np.stack([vectors[t] for t in ts]), self.k)):
-                found[(entity, t)] = hits
+                wanted.setdefault((cleaned[i].entity, cleaned[i].tr_type), {})[text_of[i]] = None
+        found: dict[tuple[str, int, str], list] = {}
+        for (entity, side), ts in wanted.items():
+            vecs = np.stack([vectors[t] for t in ts])
+            for t, hits in zip(ts, _search_many(self.neighbours, entity, vecs, self.k, side)):
+                found[(entity, side, t)] = hits
         policies: dict[str, list[Evidence]] = {}
         signals: dict[tuple, Signals] = {}
         # Lines that differ only in amount, date or document share candidates and features: only the
@@ -178,7 +177,7 @@ class Engine:
                 sig_key = (r.entity, r.vendor, r.memo, r.employee, r.timesheet_project, r.tr_type)
                 sig = signals.get(sig_key)
                 if sig is None:
-                    sig = signals[sig_key] = signals_for(self.model, r, vectors[t], _Fixed(found[(r.entity, t)]),
+                    sig = signals[sig_key] = signals_for(self.model, r, vectors[t], _Fixed(found[(r.entity, r.tr_type, t)]),
                                                          self.k)
                 shape = r.model_dump_json(exclude={"amount", "entry_date", "document"})
                 if shape in shapes:
@@ -292,16 +291,17 @@ class _Fixed:
     def __init__(self, hits: list) -> None:
         self.hits = hits
 
-    def search(self, entity: str, vector: np.ndarray, k: int) -> list:
+    def search(self, entity: str, vector: np.ndarray, k: int, side: int | None = None) -> list:
         return self.hits[:k]
 
 
-def _search_many(source: NeighbourSource, entity: str, vectors: np.ndarray, k: int) -> list[list]:
+def _search_many(source: NeighbourSource, entity: str, vectors: np.ndarray, k: int,
+                 side: int | None = None) -> list[list]:
     """One batched query when the source has one (StoreNeighbours.search_many), else one per vector."""
     many = getattr(source, "search_many", None)
     if many is not None:
-        return many(entity, vectors, k)
-    return [source.search(entity, v, k) for v in vectors]
+        return many(entity, vectors, k, side)
+    return [source.search(entity, v, k, side) for v in vectors]
 
 
 def _copy(answer: Suggestion | CopilotError | None) -> Suggestion | CopilotError | None:

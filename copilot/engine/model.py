@@ -120,7 +120,7 @@ def signals_for(model: CompanyModel, request: SuggestionRequest, vector: np.ndar
     lex = model.lexical.get(request.entity)
     doc = line_document(request.memo, vendor_id, request.employee, request.timesheet_project, request.tr_type)
     lexical = lex.top([doc], k=10)[0] if lex else []
-    return Signals(neighbours=neighbours.search(request.entity, vector, k), vendor_shares=shares,
+    return Signals(neighbours=neighbours.search(request.entity, vector, k, request.tr_type), vendor_shares=shares,
                    vendor_total=total, lexical=lexical, account_sims=model.account_sims(vector),
                    corrections=model.history.correction_for(request.entity, vendor_id, request.memo),
                    vendor_id=vendor_id)

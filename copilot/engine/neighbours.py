@@ -28,16 +28,19 @@ class Neighbour:
     amount: str
     memo: str
     source: str = "history"
+    tr_type: int = 0  # 1 debit, -1 credit, 0 unknown
 
 
+# Neighbours are of one side of the ledger: an expense bill's memo is also on its payable line, and a
+# debit line's coding is learned from debits (the payable is the credit of the same bill).
 class NeighbourSource(Protocol):
-    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]: ...
+    def search(self, entity: str, vector: np.ndarray, k: int, side: int | None = None) -> list[Neighbour]: ...
 
 
 def neighbour_from_posting(p: Posting, score: float) -> Neighbour:
     return Neighbour(record_no=p.record_no, score=score, combo=posting_combination(p).key,
                      account_no=p.account_no, vendor=p.dims.get("vendor"), entry_date=p.entry_date,
-                     amount=str(p.amount), memo=p.memo, source=p.source)
+                     amount=str(p.amount), memo=p.memo, source=p.source, tr_type=p.tr_type)
 
 
 class ArrayNeighbours:
@@ -56,7 +59,7 @@ class ArrayNeighbours:
             newest = np.array([pl[0].entry_date.toordinal() for pl in plists], dtype=np.int64)
             self._by_entity[entity] = (matrix, plists, newest)
 
-    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
+    def search(self, entity: str, vector: np.ndarray, k: int, side: int | None = None) -> list[Neighbour]:
         if entity not in self._by_entity:
             return []
         matrix, plists, newest = self._by_entity[entity]
@@ -68,6 +71,8 @@ class ArrayNeighbours:
         out: list[Neighbour] = []
         for i in idx:
             for p in plists[i]:
+                if side and p.tr_type != side:
+                    continue
                 out.append(neighbour_from_posting(p, float(sims[i])))
                 if len(out) >= k:
                     return out
@@ -96,20 +101,23 @@ class GrowingNeighbours:
         postings.append(posting)
         self._added[posting.entity] = (matrix, postings)
 
-    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
-        found = self.base.search(entity, vector, k)
+    def search(self, entity: str, vector: np.ndarray, k: int, side: int | None = None) -> list[Neighbour]:
+        found = self.base.search(entity, vector, k, side)
         if entity not in self._added:
             return found
         matrix, postings = self._added[entity]
         sims = matrix[:len(postings)] @ vector.astype(np.float32)
+        if side:
+            sims = np.where([p.tr_type == side for p in postings], sims, -np.inf)
         # Everything tied with the k-th best too: among equal scores the newest must win below.
         kth = np.partition(sims, len(sims) - k)[len(sims) - k] if len(sims) > k else -np.inf
-        found = found + [neighbour_from_posting(postings[i], float(sims[i]))
-                         for i in np.flatnonzero(sims >= kth - 1e-6)]
-        # The tie-break of the vector store: equal similarity -> most recent first (a correction of the
-        # very same text as an old posting comes before it).
-        found.sort(key=lambda n: (-round(n.score, 6), -n.entry_date.toordinal()))
-        return found[:k]
+        added = [neighbour_from_posting(postings[i], float(sims[i]))
+                 for i in np.flatnonzero(sims >= kth - 1e-6)[::-1]]
+        # The index's tie-break: equal similarity -> most recent first, so a correction of the very same
+        # text as old postings comes before them, and of two added the same day the later one first
+        # (additions go first and the sort is stable).
+        merged = sorted(added + found, key=lambda n: (-round(n.score, 6), -n.entry_date.toordinal()))
+        return merged[:k]
 
 
 class StoreNeighbours:
@@ -132,20 +140,25 @@ class StoreNeighbours:
                 self.texts_collection, {"company": self.company}) > 0
         return self._by_text
 
-    def search(self, entity: str, vector: np.ndarray, k: int) -> list[Neighbour]:
+    def search(self, entity: str, vector: np.ndarray, k: int, side: int | None = None) -> list[Neighbour]:
         filters = {"company": self.company, "entity": entity}
         if self._use_texts():
-            return _expand(self.store.search(self.texts_collection, vector, limit=k, filters=filters), k)
+            return _expand(self.store.search(self.texts_collection, vector, limit=k, filters=filters), k, side)
+        if side:
+            filters["tr_type"] = side
         return self._neighbours(self.store.search(self.collection, vector, limit=k, filters=filters))
 
-    def search_many(self, entity: str, vectors: np.ndarray, k: int) -> list[list[Neighbour]]:
+    def search_many(self, entity: str, vectors: np.ndarray, k: int, side: int | None = None) -> list[list[Neighbour]]:
         """search() for several vectors; one batched store query when the store has search_batch."""
         filters = {"company": self.company, "entity": entity}
         batch = getattr(self.store, "search_batch", None)
         if batch is None:
-            return [self.search(entity, v, k) for v in vectors]
+            return [self.search(entity, v, k, side) for v in vectors]
         if self._use_texts():
-            return [_expand(hits, k) for hits in batch(self.texts_collection, vectors, limit=k, filters=filters)]
+            return [_expand(hits, k, side)
+                    for hits in batch(self.texts_collection, vectors, limit=k, filters=filters)]
+        if side:
+            filters["tr_type"] = side
         return [self._neighbours(hits) for hits in batch(self.collection, vectors, limit=k, filters=filters)]
 
     @staticmethod
@@ -157,23 +170,27 @@ class StoreNeighbours:
                 record_no=str(pl.get("record_no")), score=float(h.score), combo=pl.get("combo_target") or
                 posting_combination_from_payload(pl), account_no=str(pl.get("account_no")),
                 vendor=pl.get("vendor"), entry_date=date.fromisoformat(pl["date"]),
-                amount=str(pl.get("amount", "0")), memo=pl.get("memo", ""), source=pl.get("source", "history")))
+                amount=str(pl.get("amount", "0")), memo=pl.get("memo", ""), source=pl.get("source", "history"),
+                tr_type=int(pl.get("tr_type") or 0)))
         # Same tie-break as ArrayNeighbours: equal similarity -> most recent first.
         out.sort(key=lambda n: (-round(n.score, 6), -n.entry_date.toordinal()))
         return out
 
 
-def _expand(hits, k: int) -> list[Neighbour]:
-    """Most similar texts first, each text's postings newest first, until k postings."""
+def _expand(hits, k: int, side: int | None = None) -> list[Neighbour]:
+    """Most similar texts first, each text's postings (of ``side``, if given) newest first, until k."""
     out: list[Neighbour] = []
     # Equal similarity: the text used most recently first (as ArrayNeighbours).
     for h in sorted(hits, key=lambda h: (-round(h.score, 6), _newest(h))):
         score = float(h.score)
         for r in h.payload.get("postings", ()):
+            if side and r.get("tr_type") != side:
+                continue
             out.append(Neighbour(record_no=str(r["record_no"]), score=score, combo=r["combo"],
                                  account_no=str(r["account_no"]), vendor=r.get("vendor"),
                                  entry_date=_date(r["date"]), amount=str(r.get("amount") or "0"),
-                                 memo=r.get("memo") or "", source=r.get("source") or "history"))
+                                 memo=r.get("memo") or "", source=r.get("source") or "history",
+                                 tr_type=int(r.get("tr_type") or 0)))
             if len(out) >= k:
                 return out
     return out

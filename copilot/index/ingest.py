@@ -47,7 +47,9 @@ COLLECTIONS = (POSTINGS, TEXTS, ACCOUNTS, POLICIES)
 # Postings kept per text point: a search needs at most k (50) postings, newest first, from one text.
 TEXT_POSTINGS_CAP = 100
 # Posting payload fields a text point carries per posting (what a Neighbour is made of).
-_TEXT_FIELDS = ("record_no", "date", "account_no", "combo", "vendor", "memo", "amount", "source")
+_TEXT_FIELDS = ("record_no", "date", "account_no", "combo", "vendor", "memo", "amount", "source", "tr_type")
+# Bumped when what a text point carries changes: an ingest rebuilds points of an older format.
+TEXT_FORMAT = 2
 ALL_ENTITIES = "*"  # the entity of company-wide points (accounts, policies)
 _NAMESPACE = uuid.UUID("7d1c1b0e-5a53-4c55-9d0c-6c0a3b4f2e11")  # fixed: ids must be stable forever
 _BATCH = 10_000
@@ -399,7 +401,8 @@ class Ingestor:
         known: dict[str, Any] = {}
         self.ingest_postings(company_name, postings, report, prune=prune, vectors_out=known)
         changed = report.collections[POSTINGS].added or report.collections[POSTINGS].deleted
-        if changed or not self.store.count(TEXTS, {"company": company_name}):
+        if changed or self.store.count(TEXTS, {"company": company_name, "format": TEXT_FORMAT}) < \
+                self.store.count(TEXTS, {"company": company_name}) or not self.store.count(TEXTS, {"company": company_name}):
             self.rebuild_texts(company_name, report, known=known)
         else:
             report.collections[TEXTS].skipped = self.store.count(TEXTS, {"company": company_name})
@@ -461,6 +464,6 @@ def _posting_summary(payload: dict[str, Any]) -> dict[str, Any]:
 
 def _text_payload(company: str, entity: str, text: str, rows: list[dict[str, Any]], *,
                   total: int | None = None) -> dict[str, Any]:
-    return {"company": company, "entity": entity, "text": text,
+    return {"company": company, "entity": entity, "text": text, "format": TEXT_FORMAT,
             "text_id": Ingestor.text_point_id(company, entity, text),
             "n": len(rows) if total is None else total, "postings": rows[:TEXT_POSTINGS_CAP]}

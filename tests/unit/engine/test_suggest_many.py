@@ -28,13 +28,13 @@ class CountingNeighbours:
     def __init__(self, inner):
         self.inner, self.searches, self.batches = inner, 0, 0
 
-    def search(self, entity, vector, k):
+    def search(self, entity, vector, k, side=None):
         self.searches += 1
-        return self.inner.search(entity, vector, k)
+        return self.inner.search(entity, vector, k, side)
 
-    def search_many(self, entity, vectors, k):
+    def search_many(self, entity, vectors, k, side=None):
         self.batches += 1
-        return [self.inner.search(entity, v, k) for v in vectors]
+        return [self.inner.search(entity, v, k, side) for v in vectors]
 
 
 @pytest.fixture(scope="module")
