@@ -111,8 +111,9 @@ class GrowingNeighbours:
             sims = np.where([p.tr_type == side for p in postings], sims, -np.inf)
         # Everything tied with the k-th best too: among equal scores the newest must win below.
         kth = np.partition(sims, len(sims) - k)[len(sims) - k] if len(sims) > k else -np.inf
+        # (-inf marks the other side of the ledger: never a neighbour, however few the additions.)
         added = [neighbour_from_posting(postings[i], float(sims[i]))
-                 for i in np.flatnonzero(sims >= kth - 1e-6)[::-1]]
+                 for i in np.flatnonzero((sims >= kth - 1e-6) & np.isfinite(sims))[::-1]]
         # The index's tie-break: equal similarity -> most recent first, so a correction of the very same
         # text as old postings comes before them, and of two added the same day the later one first
         # (additions go first and the sort is stable).

@@ -62,6 +62,7 @@ class LineResult:
     record_no: str
     entry_date: date
     entity: str
+    journal: str
     truth: str
     static: list[str]
     learning: list[str]
@@ -87,6 +88,13 @@ class ReplayReport:
     @property
     def n_scored(self) -> int:
         return self.total.n
+
+    def by_journal(self) -> dict[str, Tally]:
+        """Scored lines per journal (CCJ card, APJ payables, PYJ payroll, GJ manual...), largest first."""
+        out: dict[str, Tally] = {}
+        for ln in self.lines:
+            out.setdefault(ln.journal or "-", Tally()).add(ln.static, ln.learning, ln.truth)
+        return dict(sorted(out.items(), key=lambda kv: (-kv[1].n, kv[0])))
 
     def window_span(self, w: int) -> tuple[date, date]:
         start = self.split_date + timedelta(days=w * self.window_days)
@@ -132,8 +140,8 @@ def replay(name: str, company: Company, postings: Sequence[Posting], embed: Call
             for tally in (report.total, report.repeat if repeat else report.fresh,
                           report.windows.setdefault((p.entry_date - cut).days // window_days, Tally())):
                 tally.add(static_top, learning_top, truth)
-            report.lines.append(LineResult(i, p.record_no, p.entry_date, p.entity, truth, static_top, learning_top,
-                                           repeat))
+            report.lines.append(LineResult(i, p.record_no, p.entry_date, p.entity, p.journal, truth, static_top,
+                                           learning_top, repeat))
         # The reviewer's decision is the line's true coding, taught as the live system is taught.
         wrong = learning_top is not None and learning_top[:1] != [posting_combination(p).key]
         decided = LearnedCoding(review_id=i + 1, action="edit" if wrong else "approve", company=name,
@@ -188,6 +196,12 @@ def render(r: ReplayReport) -> str:
                      ("vendor + memo fed back earlier in the stream", r.repeat),
                      ("all other lines", r.fresh)):
         lines.append(f"| {label} | {t.n:,} | {_pct(t.rate(t.static1))} | **{_pct(t.rate(t.learn1))}** | "
+                     f"{_pct(t.rate(t.static3))} | {_pct(t.rate(t.learn3))} | {_gain(t)} |")
+    lines += ["", "Per journal (where teaching every line helps, and where it does not):", "",
+              "| journal | n | static top-1 | learning top-1 | static top-3 | learning top-3 | top-1 gain |",
+              "|---|---|---|---|---|---|---|"]
+    for journal, t in r.by_journal().items():
+        lines.append(f"| {journal} | {t.n:,} | {_pct(t.rate(t.static1))} | {_pct(t.rate(t.learn1))} | "
                      f"{_pct(t.rate(t.static3))} | {_pct(t.rate(t.learn3))} | {_gain(t)} |")
     lines += ["", f"Per {r.window_days}-day window of the test period:", "",
               "| window | dates | n | static top-1 | learning top-1 | static top-3 | learning top-3 | top-1 gain |",

@@ -84,6 +84,7 @@ def test_render_has_totals_windows_and_the_chart(report):
     n_windows = len(report.windows)
     assert n_windows >= 4 and md.count(" static   ") == n_windows and "█" in md
     assert "Every line is scored and fed back." in md
+    assert "| GJ | 240 |" in md  # acme's lines are all general-journal lines
 
 
 def test_a_sample_is_scored_but_every_line_is_fed_back():
@@ -113,6 +114,17 @@ def test_growing_neighbours_search_the_base_and_the_additions_together():
     assert [h.record_no for h in hits] == ["C39", "C38", "C37", "C36", "C35"]
     assert np.isclose(hits[0].score, 1.0, atol=1e-5)
     assert grown.search("UK", query, 3) == base.search("UK", query, 3)
+    # Two taught the same day: the later one first, as the index keeps a text's postings newest first.
+    for name in ("D1", "D2"):
+        grown.add(old[0].model_copy(update={"record_no": name, "entity": "UK", "memo": "x",
+                                            "entry_date": date(2031, 1, 1)}), query)
+    assert [h.record_no for h in grown.search("UK", query, 2)] == ["D2", "D1"]
+    # Only the request's side of the ledger: a credit addition is never a debit line's neighbour.
+    grown.add(old[0].model_copy(update={"record_no": "K1", "entity": "UK", "tr_type": -1,
+                                        "entry_date": date(2032, 1, 1)}), query)
+    debit = grown.search("UK", query, 50, side=1)
+    assert "K1" not in {h.record_no for h in debit} and all(np.isfinite(h.score) for h in debit)
+    assert grown.search("UK", query, 1, side=-1)[0].record_no == "K1"
 
 
 def test_copilot_eval_replay_from_the_cli(tmp_path, monkeypatch):
