@@ -1,13 +1,21 @@
 """Evaluate a fitted HistGradientBoostingClassifier with a few numpy operations.
 
-sklearn's predictor walks each tree separately (with thread-pool overhead), ~30 ms for a handful of
-rows and 200 trees; serving needs well under a millisecond. All trees are packed into flat arrays and
-walked level by level for every (row, tree) pair at once. Equality with sklearn is tested.
+sklearn's predictor has a fixed cost of ~2 ms per call (input validation, per-tree dispatch) whatever
+the number of rows; serving scores a handful of rows and needs well under a millisecond. All trees are
+packed into flat arrays and walked level by level for every (row, tree) pair at once. Per row this is
+slower than sklearn's compiled walk (measured on the demo model, 200 trees of depth up to 20: equal at
+~50 rows, 13x slower at 8,192), so Scorer.raw hands large blocks to sklearn.
+
+The result is bit-identical to sklearn's predict_proba (tested with array_equal), so which path
+scored a row never changes a confidence or a tie-break: leaf values are added tree by tree onto the
+baseline in sklearn's order (a cumulative sum, never numpy's pairwise sum) and the logistic is
+scipy's expit, as in sklearn's binomial loss.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 
 class PackedTrees:
@@ -46,5 +54,5 @@ class PackedTrees:
             go_left = np.where(np.isnan(vals), self.missing_left[node], vals <= self.threshold[node])
             nxt = np.where(go_left, self.left[node], self.right[node])
             node = np.where(leaf, node, nxt)
-        raw = self.baseline + self.value[node].sum(axis=1)
-        return 1.0 / (1.0 + np.exp(-raw))
+        terms = np.concatenate([np.full((n, 1), self.baseline), self.value[node]], axis=1)
+        return expit(np.cumsum(terms, axis=1)[:, -1])
