@@ -81,6 +81,7 @@ class ReplayReport:
     replay_seconds: float = 0.0
     total: Tally = field(default_factory=Tally)
     repeat: Tally = field(default_factory=Tally)  # vendor+memo fed back earlier in the stream
+    repeat_same: int = 0  # ...of which the true coding is the one taught last for that vendor+memo
     fresh: Tally = field(default_factory=Tally)   # every other scored line
     windows: dict[int, Tally] = field(default_factory=dict)  # window number (0 = first) -> tally
     lines: list[LineResult] = field(default_factory=list)
@@ -126,7 +127,7 @@ def replay(name: str, company: Company, postings: Sequence[Posting], embed: Call
 
     report = ReplayReport(company=name, split_date=cut, n_train=len(train), n_stream=len(stream),
                           window_days=window_days, scope=scope, train_seconds=train_seconds)
-    fed: set[tuple[str, str, str]] = set()
+    fed: dict[tuple[str, str, str], str] = {}  # vendor+memo -> the coding taught last for it
     started = time.perf_counter()
     for i, (p, text) in enumerate(zip(stream, texts)):
         request, vector = request_from_posting(p), vectors[text]
@@ -137,6 +138,7 @@ def replay(name: str, company: Company, postings: Sequence[Posting], embed: Call
             static_top = [c.key for c in static.rank(request, vector)[0][:3]]
             learning_top = [c.key for c in learning.rank(request, vector)[0][:3]]
             repeat = key is not None and key in fed
+            report.repeat_same += repeat and fed[key] == truth  # type: ignore[index]
             for tally in (report.total, report.repeat if repeat else report.fresh,
                           report.windows.setdefault((p.entry_date - cut).days // window_days, Tally())):
                 tally.add(static_top, learning_top, truth)
@@ -152,7 +154,7 @@ def replay(name: str, company: Company, postings: Sequence[Posting], embed: Call
                                 audit_seq=0)
         neighbours.add(fold_correction(model, correction_posting(decided)), vector)
         if key is not None:
-            fed.add(key)
+            fed[key] = posting_combination(p).key
         if (i + 1) % 500 == 0:
             progress(f"replayed {i + 1:,} of {len(stream):,} lines ({report.total.n:,} scored)")
     report.replay_seconds = time.perf_counter() - started
@@ -197,6 +199,11 @@ def render(r: ReplayReport) -> str:
                      ("all other lines", r.fresh)):
         lines.append(f"| {label} | {t.n:,} | {_pct(t.rate(t.static1))} | **{_pct(t.rate(t.learn1))}** | "
                      f"{_pct(t.rate(t.static3))} | {_pct(t.rate(t.learn3))} | {_gain(t)} |")
+    if r.repeat.n:
+        lines += ["", f"Of the {r.repeat.n:,} lines whose vendor + memo had been fed back earlier, {r.repeat_same:,} "
+                      f"({r.repeat_same / r.repeat.n:.0%}) carry the coding taught last for that vendor + memo; the "
+                      "others are coded differently (another line of a split bill, another project or location), "
+                      "and there the taught coding, which the engine puts first, cannot be right."]
     lines += ["", "Per journal (where teaching every line helps, and where it does not):", "",
               "| journal | n | static top-1 | learning top-1 | static top-3 | learning top-3 | top-1 gain |",
               "|---|---|---|---|---|---|---|"]

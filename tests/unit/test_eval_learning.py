@@ -70,6 +70,8 @@ def test_the_report_adds_up_and_learning_gains_on_repeats(report):
     assert report.repeat.n + report.fresh.n == report.total.n
     assert sum(t.n for t in report.windows.values()) == report.total.n
     assert report.repeat.learn1 > report.repeat.static1
+    # acme's codings follow vendor + memo: every repeat carries the coding taught last for it.
+    assert report.repeat_same == report.repeat.n
     assert report.total.learn1 - report.total.static1 >= len(_moved(report)) - 2
     # Lines the history already codes right stay right: learning does not cost the unchanged vendors.
     unchanged = [ln for ln in report.lines if not ln.truth.startswith("6500|department=ENG")]
