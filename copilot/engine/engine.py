@@ -244,7 +244,7 @@ class Engine:
                                          "combo": n.combo, "vendor": n.vendor,
                                          "similar_count": sum(1 for m in signals.neighbours if m.combo == n.combo),
                                          "neighbours": len(signals.neighbours)}))
-        counts, n_vendor = self.model.history.vendor_counts(request.entity, signals.vendor_id)
+        counts, n_vendor = self.model.history.vendor_counts(request.entity, signals.vendor_id, request.tr_type)
         if n_vendor:
             ev.append(Evidence(kind="vendor_history", ref=signals.vendor_id or "", text="",
                                data={"vendor_name": self.model.vendor_name(signals.vendor_id), "total": n_vendor,

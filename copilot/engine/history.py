@@ -75,6 +75,12 @@ class EntityHistory:
     vendor_combo_n: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     vendor_n: Counter = field(default_factory=Counter)
     vendor_names: dict[str, str] = field(default_factory=dict)       # vendor key -> vendor id
+    # The same per side of the ledger, keyed (vendor key, tr_type): a vendor's bills put the same memo
+    # on an expense debit and a payable credit, and a debit line is coded from the vendor's debits.
+    side_combo: dict[tuple[str, int], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    side_total: Counter = field(default_factory=Counter)
+    side_combo_n: dict[tuple[str, int], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    side_n: Counter = field(default_factory=Counter)
     account_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     employee_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     project_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
@@ -119,6 +125,11 @@ class History:
             h.vendor_combo_n[vkey][combo] += 1
             h.vendor_n[vkey] += 1
             h.vendor_names.setdefault(vkey, vendor)
+            side = (vkey, p.tr_type)
+            h.side_combo[side][combo] += w
+            h.side_total[side] += w
+            h.side_combo_n[side][combo] += 1
+            h.side_n[side] += 1
             if p.source == "correction":
                 h.corrections[(vkey, _memo_key(p.memo))][combo] += 1
         if employee := p.dims.get("employee"):
@@ -129,23 +140,31 @@ class History:
     def entity(self, entity: str) -> EntityHistory:
         return self.entities.get(entity) or EntityHistory()
 
-    def vendor_shares(self, entity: str, vendor: str | None) -> tuple[dict[str, float], float]:
-        """combo -> share of the vendor's (weighted) history, and the vendor's weighted total."""
+    def vendor_shares(self, entity: str, vendor: str | None, side: int | None = None) -> tuple[dict[str, float], float]:
+        """combo -> share of the vendor's (weighted) history, and the vendor's weighted total.
+
+        With ``side`` (1 debit, -1 credit): the vendor's history on that side, when it has any there.
+        """
         if not vendor:
             return {}, 0.0
         h = self.entity(entity)
         vkey = vendor_key(vendor)
+        if side and h.side_total.get((vkey, side)):
+            total = h.side_total[(vkey, side)]
+            return {k: c / total for k, c in h.side_combo[(vkey, side)].items()}, total
         total = h.vendor_total.get(vkey, 0.0)
         if not total:
             return {}, 0.0
         return {k: c / total for k, c in h.vendor_combo[vkey].items()}, total
 
-    def vendor_counts(self, entity: str, vendor: str | None) -> tuple[Counter, int]:
-        """combo -> number of the vendor's postings with it, and the vendor's number of postings."""
+    def vendor_counts(self, entity: str, vendor: str | None, side: int | None = None) -> tuple[Counter, int]:
+        """combo -> number of the vendor's postings with it (on ``side``, as vendor_shares), and their number."""
         if not vendor:
             return Counter(), 0
         h = self.entity(entity)
         vkey = vendor_key(vendor)
+        if side and h.side_n.get((vkey, side)):
+            return h.side_combo_n[(vkey, side)], int(h.side_n[(vkey, side)])
         return h.vendor_combo_n.get(vkey, Counter()), int(h.vendor_n.get(vkey, 0))
 
     def correction_for(self, entity: str, vendor: str | None, memo: str) -> Counter:

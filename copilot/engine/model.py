@@ -26,7 +26,7 @@ from copilot.engine.scorer import Scorer
 from copilot.engine.timesheets import Timesheets
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = 1
+MODEL_VERSION = 2  # 2: per-side vendor history
 
 
 @dataclass
@@ -116,7 +116,7 @@ def request_from_posting(p: Posting) -> SuggestionRequest:
 def signals_for(model: CompanyModel, request: SuggestionRequest, vector: np.ndarray,
                 neighbours: NeighbourSource, k: int) -> Signals:
     vendor_id = model.resolve_vendor(request.vendor)
-    shares, total = model.history.vendor_shares(request.entity, vendor_id)
+    shares, total = model.history.vendor_shares(request.entity, vendor_id, request.tr_type)
     lex = model.lexical.get(request.entity)
     doc = line_document(request.memo, vendor_id, request.employee, request.timesheet_project, request.tr_type)
     lexical = lex.top([doc], k=10)[0] if lex else []

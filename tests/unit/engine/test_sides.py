@@ -36,3 +36,14 @@ def test_a_debit_is_coded_to_an_expense_and_a_credit_to_the_payable(bills, memo)
     assert credit.codings[0].combination.account_no == "2000"
     # Every similar posting cited for the debit is a debit.
     assert all(e.data.get("combo", "").split("|")[0] != "2000" for e in debit.evidence if e.kind == "posting")
+
+
+def test_vendor_history_is_counted_on_the_line_s_side(bills):
+    from copilot.domain.text import vendor_key
+
+    h, v = bills.model.history.entity("US"), vendor_key("V1")
+    debit = bills.suggest(SuggestionRequest(entity="US", vendor="V1", memo="airfare", amount="300.00", tr_type=1))
+    [vendor] = [e for e in debit.evidence if e.kind == "vendor_history"]
+    # Half of V1's lines are its payables (credits): a debit line cites only its debits.
+    assert vendor.data["total"] == h.side_n[(v, 1)] == h.vendor_n[v] - h.side_n[(v, -1)] > 0
+    assert h.side_n[(v, -1)] > 0 and not any(k.startswith("2000") for k in vendor.data["by_combo"])
