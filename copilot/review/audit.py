@@ -17,7 +17,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -25,7 +25,7 @@ from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from copilot.errors import ConfigurationError, InputError
@@ -86,6 +86,26 @@ class AuditRecord(BaseModel):
 
 
 @dataclass(frozen=True)
+class AuditEntry:
+    """One record to append: what happened, who did it, and the content that is hashed with it."""
+
+    action: str
+    principal: Principal
+    entity: str
+    review_id: int | None
+    content: dict[str, Any]
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an appended record landed in the chain."""
+
+    seq: int
+    hash: str
+
+
+@dataclass(frozen=True)
 class VerifyResult:
     ok: bool
     records: int  # records checked
@@ -138,26 +158,49 @@ class AuditLog:
     # --- writing ----------------------------------------------------------------------------------
 
     def append(self, session: Session, *, action: str, principal: Principal, entity: str,
-               review_id: int | None, content: dict[str, Any], at: datetime) -> AuditRow:
+               review_id: int | None, content: dict[str, Any], at: datetime) -> Appended:
         """Add one record inside the caller's transaction (so a decision and its record commit together)."""
-        # Lock the chain head before reading it; see the module docstring.
+        return self.append_many(session, [AuditEntry(action, principal, entity, review_id, content, at)])[0]
+
+    def lock_head(self, session: Session) -> tuple[int, str]:
+        """Lock the chain head for the rest of the caller's transaction; returns its (seq, hash).
+
+        While the lock is held no other writer can append, so the caller knows the seqs its own next
+        records will get (head seq + 1, + 2, ...). Locking again in the same transaction is harmless.
+        """
+        # The UPDATE takes the lock before the head is read; see the module docstring.
         session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq)
                         .execution_options(synchronize_session=False))
         head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one_or_none()
         if head is None:
             raise ConfigurationError("audit_head row is missing: the audit tables were not created by "
                                      "Database.create_all")
-        doc = {**content, "seq": head.seq + 1, "prev_hash": head.hash, "created_at": utc_iso(at),
-               "action": action, "user_id": principal.user_id, "role": principal.role,
-               "entity": entity, "review_id": review_id}
-        body = canonical_json(doc)
-        row = AuditRow(seq=doc["seq"], prev_hash=head.hash, hash=sha256_hex(body), body=body,
-                       **{k: doc[k] for k in COLUMN_FIELDS})
-        session.add(row)
-        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=row.seq, hash=row.hash)
+        return head.seq, head.hash
+
+    def append_many(self, session: Session, entries: Sequence[AuditEntry]) -> list[Appended]:
+        """Add records in order inside the caller's transaction: one locked head, one multi-row INSERT.
+
+        The chain is the same as from one append() per entry: each body is hashed in Python, in order,
+        with the previous record's hash in it.
+        """
+        if not entries:
+            return []
+        seq, prev = self.lock_head(session)
+        rows = []
+        for e in entries:
+            seq += 1
+            doc = {**e.content, "seq": seq, "prev_hash": prev, "created_at": utc_iso(e.at),
+                   "action": e.action, "user_id": e.principal.user_id, "role": e.principal.role,
+                   "entity": e.entity, "review_id": e.review_id}
+            body = canonical_json(doc)
+            digest = sha256_hex(body)
+            rows.append({"seq": seq, "prev_hash": prev, "hash": digest, "body": body,
+                         **{k: doc[k] for k in COLUMN_FIELDS}})
+            prev = digest
+        session.execute(insert(AuditRow.__table__), rows)
+        session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev)
                         .execution_options(synchronize_session=False))
-        session.flush()
-        return row
+        return [Appended(r["seq"], r["hash"]) for r in rows]
 
     # --- checking ---------------------------------------------------------------------------------
 

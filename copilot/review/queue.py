@@ -21,13 +21,13 @@ from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from copilot.domain import DimensionCombination, Suggestion, SuggestionRequest
 from copilot.domain.coding import CodingProblem
 from copilot.errors import Conflict, CopilotError, InputError, NotFound
 from copilot.review.access import DECIDERS, READERS, SUBMITTERS, Principal, authorize, ensure_entity, ensure_visible
-from copilot.review.audit import AuditLog, utc_iso
+from copilot.review.audit import AuditEntry, AuditLog, utc_iso
 from copilot.review.db import Database
 from copilot.review.models import LearnedCoding, ReviewItem, ReviewRow, Status
 
@@ -69,6 +69,22 @@ def _suggestion_content(s: Suggestion) -> dict[str, Any]:
         "generated_by": s.generated_by,
         "evidence_ids": sorted({e.id for e in s.evidence} | {i for c in s.codings[:3] for i in c.evidence_ids}),
     }
+
+
+def _pending_values(suggestion: Suggestion, content: dict[str, Any], principal: Principal, company: str | None,
+                    now: datetime, submit_seq: int) -> dict[str, Any]:
+    """The review_items row of a new submission."""
+    request = suggestion.request
+    top = suggestion.codings[0] if suggestion.codings else None
+    return dict(status=Status.pending.value, entity=request.entity, company=company, vendor=request.vendor,
+                memo=request.memo, amount=str(request.amount) if request.amount is not None else None,
+                entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
+                top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
+                top3_keys=[c.combination.key for c in suggestion.codings[:3]],
+                model=suggestion.model, prompt_version=suggestion.prompt_version,
+                prompt_hash=suggestion.prompt_hash, evidence_ids=content["evidence_ids"],
+                submitted_by=principal.user_id, submitted_role=principal.role, submitted_at=now,
+                submit_seq=submit_seq)
 
 
 class Decision(BaseModel):
@@ -127,28 +143,22 @@ class ReviewService:
         for suggestion in suggestions:
             ensure_entity(principal, suggestion.request.entity)
         now = self.clock()
-        items = []
+        contents = [{**_suggestion_content(suggestion), "company": company} for suggestion in suggestions]
         with self.db.session() as s:
-            for suggestion in suggestions:
-                request = suggestion.request
-                top = suggestion.codings[0] if suggestion.codings else None
-                content = {**_suggestion_content(suggestion), "company": company}
-                row = ReviewRow(
-                    status=Status.pending.value, entity=request.entity, company=company, vendor=request.vendor,
-                    memo=request.memo,
-                    amount=str(request.amount) if request.amount is not None else None,
-                    entry_date=request.entry_date, suggestion=suggestion.model_dump(mode="json"),
-                    top_key=top.combination.key if top else None, top_confidence=top.confidence if top else None,
-                    top3_keys=[c.combination.key for c in suggestion.codings[:3]],
-                    model=suggestion.model, prompt_version=suggestion.prompt_version,
-                    prompt_hash=suggestion.prompt_hash, evidence_ids=content["evidence_ids"],
-                    submitted_by=principal.user_id, submitted_role=principal.role, submitted_at=now)
-                s.add(row)
-                s.flush()
-                record = self.audit.append(s, action="submit", principal=principal, entity=request.entity,
-                                           review_id=row.id, content=content, at=now)
-                row.submit_seq = record.seq
-                items.append(ReviewItem.from_row(row))
+            # Rows and audit records are each written with one multi-row INSERT (one flush per row
+            # cost ~4 ms). Each row stores the seq of its submit record, which is known before the
+            # records are written: the chain head stays locked until this transaction ends.
+            first_seq = self.audit.lock_head(s)[0] + 1 if suggestions else 0
+            values = [_pending_values(suggestion, content, principal, company, now, first_seq + i)
+                      for i, (suggestion, content) in enumerate(zip(suggestions, contents))]
+            ids = s.scalars(insert(ReviewRow).returning(ReviewRow.id, sort_by_parameter_order=True), values).all() \
+                if values else []
+            records = self.audit.append_many(s, [
+                AuditEntry("submit", principal, suggestion.request.entity, item_id, content, now)
+                for suggestion, content, item_id in zip(suggestions, contents, ids)])
+            if [r.seq for r in records] != [v["submit_seq"] for v in values]:
+                raise RuntimeError("audit seqs moved while the chain head was locked")  # cannot happen: a bug
+            items = [ReviewItem.from_row(ReviewRow(id=item_id, **v)) for item_id, v in zip(ids, values)]
             if in_transaction is not None:
                 in_transaction(s, items)
         return items

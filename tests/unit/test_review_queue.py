@@ -18,7 +18,7 @@ from copilot.review.models import LearnedCoding, Status
 from copilot.review.queue import Decision, ListFilter, ReviewService, coding_diff
 from copilot.validate.coding import coding_problems
 from tests.review_support import (ADMIN, APPROVER_UK, APPROVER_US, AUDITOR_ALL, PREPARER_UK, PREPARER_US,  # noqa: F401
-                                  backend, database, make_suggestion, review_company)
+                                  backend, database, fresh_database, make_suggestion, review_company)
 
 NOW = datetime(2025, 3, 20, 15, 0)
 
@@ -182,6 +182,38 @@ def test_bulk_decides_each_item_on_its_own(service, learned):
     assert results[2].error["status"] == 409 and results[3].error["status"] == 404
     assert [x.review_id for x in learned] == [a, b]
     assert service.audit.verify().ok
+
+
+def test_a_bulk_submission_writes_the_chain_one_submit_per_item_would(backend, tmp_path, service):
+    memos = [f"Flight {i} sales kickoff" for i in range(6)]
+    service.submit(make_suggestion(memo=memos[0]), ADMIN)  # the bulk chain continues an existing one
+    items = service.submit_many([make_suggestion(e, memo=m) for e, m in zip("US UK US UK US".split(), memos[1:])],
+                                ADMIN, company="acme")
+    assert [i.id for i in items] == [2, 3, 4, 5, 6] and [i.submit_audit_seq for i in items] == [2, 3, 4, 5, 6]
+    assert [i.entity for i in items] == ["US", "UK", "US", "UK", "US"] and [i.request.memo for i in items] == memos[1:]
+    assert all(service.get(i.id, ADMIN) == i for i in items)  # what is returned is what is stored
+    bulk = service.audit.records(AuditFilter(), limit=None)
+    assert [r.review_id for r in bulk] == [1, 2, 3, 4, 5, 6] and service.audit.verify().ok
+    with fresh_database(backend, tmp_path / "one-by-one") as db:
+        one = ReviewService(db, clock=lambda: NOW)
+        one.submit(make_suggestion(memo=memos[0]), ADMIN)
+        for e, m in zip("US UK US UK US".split(), memos[1:]):
+            one.submit(make_suggestion(e, memo=m), ADMIN, company="acme")
+        singles = one.audit.records(AuditFilter(), limit=None)
+    assert [r.model_dump() for r in bulk] == [r.model_dump() for r in singles]
+
+
+def test_a_failing_in_transaction_hook_leaves_no_item_and_no_record(service):
+    service.submit(make_suggestion(), PREPARER_US)
+
+    def failing(session, items) -> None:
+        raise RuntimeError("link table is gone")
+
+    with pytest.raises(RuntimeError):
+        service.submit_many([make_suggestion(), make_suggestion()], PREPARER_US, in_transaction=failing)
+    assert service.list_items(ADMIN, ListFilter())[1] == 1
+    assert service.audit.verify().ok and service.audit.verify().records == 1
+    assert service.submit(make_suggestion(), PREPARER_US).submit_audit_seq == 2
 
 
 def test_a_failing_learning_hook_does_not_undo_the_decision(database, caplog):
