@@ -78,6 +78,8 @@ class Engine:
         # least as confident as what it displaces. (History never contains corrections when the
         # scorer is fitted, so the scorer cannot learn this weight; it is a rule, stated in the reasoning.)
         corrected = np.array([signals.corrections.get(c.key, 0) for c in cands], dtype=float)
+        if not correction_decides(signals):
+            corrected[:] = 0
         if corrected.any():
             conf = np.where(corrected > 0, np.maximum(conf, conf.max()), conf)
         order = np.lexsort((-raw, -conf, -corrected))
@@ -269,6 +271,25 @@ class Engine:
         elif self.policies is not None:
             ev.extend(self.policies(self.model.name, vector, 2))
         return ev
+
+
+# Postings whose text is this close to the request's are "the same vendor and memo".
+SAME_TEXT = 0.995
+
+
+def correction_decides(signals: Signals) -> bool:
+    """Whether a reviewer's coding of this vendor + memo goes first, whatever the scorer says.
+
+    Only when the reviewers agree (one coding for it) and the books do not split this very text
+    between codings (a bill coded half to one project and half to another, an accrual and its
+    reversal): there, teaching one line says nothing about the next, and the replay of the demo's
+    test period measured the rule costing accuracy. The correction still counts as history then.
+    """
+    if len(signals.corrections) != 1:
+        return False
+    same = Counter(n.combo for n in signals.neighbours if n.score >= SAME_TEXT and n.source != "correction")
+    total = sum(same.values())
+    return total < 2 or max(same.values()) / total >= 0.8
 
 
 def _supports(e: Evidence, c: Candidate) -> bool:

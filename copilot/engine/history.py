@@ -85,7 +85,7 @@ class EntityHistory:
     employee_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     project_combo: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
     amount: dict[str, AmountStats] = field(default_factory=lambda: defaultdict(AmountStats))
-    corrections: dict[tuple[str, str], Counter] = field(default_factory=lambda: defaultdict(Counter))
+    corrections: dict[tuple[str, str, int], Counter] = field(default_factory=lambda: defaultdict(Counter))
     total: float = 0.0
 
 
@@ -131,7 +131,7 @@ class History:
             h.side_combo_n[side][combo] += 1
             h.side_n[side] += 1
             if p.source == "correction":
-                h.corrections[(vkey, _memo_key(p.memo))][combo] += 1
+                h.corrections[(vkey, _memo_key(p.memo), p.tr_type)][combo] += 1
         if employee := p.dims.get("employee"):
             h.employee_combo[employee][combo] += w
         if project := p.dims.get("project"):
@@ -167,10 +167,11 @@ class History:
             return h.side_combo_n[(vkey, side)], int(h.side_n[(vkey, side)])
         return h.vendor_combo_n.get(vkey, Counter()), int(h.vendor_n.get(vkey, 0))
 
-    def correction_for(self, entity: str, vendor: str | None, memo: str) -> Counter:
+    def correction_for(self, entity: str, vendor: str | None, memo: str, side: int = 1) -> Counter:
+        """Reviewed codings of this vendor + memo on this side of the ledger (combo -> times)."""
         if not vendor:
             return Counter()
-        return self.entity(entity).corrections.get((vendor_key(vendor), _memo_key(memo)), Counter())
+        return self.entity(entity).corrections.get((vendor_key(vendor), _memo_key(memo), side), Counter())
 
 
 def _memo_key(memo: str) -> str:

@@ -122,7 +122,7 @@ def signals_for(model: CompanyModel, request: SuggestionRequest, vector: np.ndar
     lexical = lex.top([doc], k=10)[0] if lex else []
     return Signals(neighbours=neighbours.search(request.entity, vector, k, request.tr_type), vendor_shares=shares,
                    vendor_total=total, lexical=lexical, account_sims=model.account_sims(vector),
-                   corrections=model.history.correction_for(request.entity, vendor_id, request.memo),
+                   corrections=model.history.correction_for(request.entity, vendor_id, request.memo, request.tr_type),
                    vendor_id=vendor_id)
 
 

@@ -52,3 +52,26 @@ def test_correction_posting_keeps_the_human_decision():
     p = correction_posting(_Learned(req, DimensionCombination(account_no="6500", dims={"department": "ENG"})))
     assert p.source == "correction" and p.account_no == "6500" and p.dims == {"department": "ENG", "vendor": "V9"}
     assert p.amount == Decimal("12.50") and p.tr_type == -1 and p.record_no == "review-41"
+
+
+def _signals(combos, corrections):
+    from collections import Counter
+    from datetime import date
+
+    from copilot.engine.candidates import Signals
+    from copilot.engine.neighbours import Neighbour
+
+    hits = [Neighbour(record_no=str(i), score=1.0, combo=c, account_no=c.split("|")[0], vendor="V1",
+                      entry_date=date(2024, 1, 1), amount="10", memo="m") for i, c in enumerate(combos)]
+    return Signals(neighbours=hits, vendor_shares={}, vendor_total=0.0, lexical=[], account_sims=[],
+                   corrections=Counter(corrections), vendor_id="V1")
+
+
+def test_a_correction_decides_only_when_reviewers_agree_and_the_text_is_not_split():
+    from copilot.engine.engine import correction_decides
+
+    assert correction_decides(_signals(["6100"] * 9 + ["6200"], {"6200": 1}))      # policy change
+    assert correction_decides(_signals([], {"6200": 2}))                            # a new text
+    assert not correction_decides(_signals(["6100", "6200"] * 5, {"6200": 1}))      # a split bill
+    assert not correction_decides(_signals(["6100"] * 10, {"6100": 1, "6200": 1}))  # reviewers disagree
+    assert not correction_decides(_signals(["6100"] * 10, {}))
