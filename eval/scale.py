@@ -131,7 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     stages: list[Stage] = []
 
     def stage(name: str, command: list[str], log: str, lines: int | None = None) -> Measured:
-        print(f"== {name}: {' '.join(command)}", file=sys.stderr, flush=True)
+        print(f"== {name}: {' '.join(command)}  (log: {work / 'logs' / log})", file=sys.stderr, flush=True)
         m = run_measured(command, env=env, log=work / "logs" / log).check()
         print(f"   {m.seconds:,.1f} s wall, {m.cpu_seconds:,.1f} s CPU, peak {m.peak_mib:,.0f} MiB",
               file=sys.stderr, flush=True)
