@@ -36,6 +36,13 @@ def posting_combination(p: Posting) -> DimensionCombination:
     return target_combination(p.account_no, p.dims)
 
 
+def correction_weight(p: Posting) -> float:
+    """How much a reviewed line counts against history: an edit (the reviewer changed the coding) is a
+    correction; an approval confirms a coding the books already favoured and counts as one more line
+    (weighing approvals up too was measured to cost accuracy in the learning replay)."""
+    return 1.0 if p.extra.get("action") == "approve" else CORRECTION_WEIGHT
+
+
 def recency_weight(when: date, as_of: date) -> float:
     age = max((as_of - when).days, 0)
     return 0.5 ** (age / HALF_LIFE_DAYS)
@@ -110,7 +117,7 @@ class History:
         combo = posting_combination(p).key
         w = weight if weight is not None else recency_weight(p.entry_date, self.as_of)
         if p.source == "correction":
-            w *= CORRECTION_WEIGHT
+            w *= correction_weight(p)
         h.combo_count[combo] += w
         h.total += w
         if p.entry_date > h.combo_last.get(combo, date.min):

@@ -93,7 +93,7 @@ class SuggestionService:
         The counts live in this process's copy of the model and are rebuilt from history plus the
         indexed corrections at the next training; the index point is shared by every replica.
         """
-        from copilot.engine.history import CORRECTION_WEIGHT
+        from copilot.engine.history import correction_weight
         from copilot.engine.learning import fold_correction
         from copilot.index.ingest import Ingestor
 
@@ -101,7 +101,7 @@ class SuggestionService:
         with self._lock:
             posting = fold_correction(engine.model, posting)
         Ingestor(self.store, self.embedder, progress=False).add_correction(
-            company, posting.entity, posting, weight=CORRECTION_WEIGHT)
+            company, posting.entity, posting, weight=correction_weight(posting))
 
     def _policy_evidence(self, company: str, vector, limit: int) -> list[Evidence]:
         try:

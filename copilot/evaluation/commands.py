@@ -23,6 +23,8 @@ def register(app: typer.Typer) -> None:
                                     "each line (section learning-<company>). --max-test scores a sample; every "
                                     "line is still fed back"),
         window_days: int = typer.Option(7, help="--replay: report accuracy per window of this many days"),
+        per_line: bool = typer.Option(False, "--per-line", help="--replay: teach each line before the next is "
+                                      "suggested (default: entry by entry, as a review queue is worked)"),
     ) -> None:
         """Time-split evaluation: top-1/top-3, per dimension, unseen vendors, ECE, coverage, latency, baselines.
 
@@ -58,9 +60,10 @@ def register(app: typer.Typer) -> None:
         if window_days < 1:
             raise InputError(f"--window-days must be at least 1, got {window_days}", field="window_days")
         if replay:
-            args += " --replay" + (f" --window-days {window_days}" if window_days != 7 else "")
+            args += " --replay" + (f" --window-days {window_days}" if window_days != 7 else "") + \
+                (" --per-line" if per_line else "")
             _replay(settings, company, root, con, cut=cut, test_months=test_months, max_test=max_test, scope=scope,
-                    window_days=window_days, write=write, command=f"copilot eval {args}", started=started)
+                    window_days=window_days, per_line=per_line, write=write, command=f"copilot eval {args}", started=started)
             return
 
         def publish(report) -> None:
@@ -89,7 +92,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _replay(settings, company: str, root, con, *, cut, test_months: int, max_test, scope: str, window_days: int,
-            write: bool, command: str, started: float) -> None:
+            per_line: bool = False, write: bool, command: str, started: float) -> None:
     import time
 
     from copilot.engine.timesheets import load_timesheets
@@ -103,7 +106,7 @@ def _replay(settings, company: str, root, con, *, cut, test_months: int, max_tes
         embedder = build_embedder(settings, progress=True)
         report = replay(company, data.company, data.postings, embedder.embed, split_date=cut,
                         test_months=test_months, max_test=max_test, timesheets=load_timesheets(root), scope=scope,
-                        window_days=window_days, progress=lambda m: (status.update(m), con.log(m)))
+                        window_days=window_days, per_line=per_line, progress=lambda m: (status.update(m), con.log(m)))
     md = render(report)
     print(md)
     if write:

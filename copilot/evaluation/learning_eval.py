@@ -77,6 +77,7 @@ class ReplayReport:
     n_stream: int
     window_days: int
     scope: str
+    per_line: bool = False
     train_seconds: float = 0.0
     replay_seconds: float = 0.0
     total: Tally = field(default_factory=Tally)
@@ -102,6 +103,11 @@ class ReplayReport:
         return start, start + timedelta(days=self.window_days - 1)
 
 
+def entry_key(p: Posting) -> tuple[str, str]:
+    """The journal entry a line belongs to (its batch), else the line itself."""
+    return p.entity, p.batch_no or p.record_no
+
+
 def repeat_key(p: Posting) -> tuple[str, str, str] | None:
     """What a correction is remembered by (copilot.engine.history: entity, vendor, normalized memo)."""
     vendor = p.dims.get("vendor")
@@ -110,8 +116,12 @@ def repeat_key(p: Posting) -> tuple[str, str, str] | None:
 
 def replay(name: str, company: Company, postings: Sequence[Posting], embed: Callable[[list[str]], np.ndarray], *,
            split_date: date | None = None, test_months: int = 3, max_test: int | None = None, seed: int = 0,
-           timesheets=None, scope: str = "pnl", window_days: int = 7,
+           timesheets=None, scope: str = "pnl", window_days: int = 7, per_line: bool = False,
            progress: Callable[[str], None] = print) -> ReplayReport:
+    """Replay the test period. Lines are reviewed entry by entry, as a queue is worked: every line of a
+    journal entry is suggested before the entry's decisions are taught (a payroll entry's thirty lines
+    share one memo and are coded to thirty departments; teaching them one by one would make each line
+    look like the one before it). ``per_line`` teaches each line before the next is suggested."""
     train, stream, cut, _ = evaluation_lines(company, postings, split_date=split_date, test_months=test_months,
                                              scope=scope)
     scored = set(sample_indices(len(stream), max_test, seed))
@@ -126,10 +136,27 @@ def replay(name: str, company: Company, postings: Sequence[Posting], embed: Call
     texts, vectors = text_vectors(company, stream, embed)
 
     report = ReplayReport(company=name, split_date=cut, n_train=len(train), n_stream=len(stream),
-                          window_days=window_days, scope=scope, train_seconds=train_seconds)
+                          window_days=window_days, scope=scope, train_seconds=train_seconds, per_line=per_line)
     fed: dict[tuple[str, str, str], str] = {}  # vendor+memo -> the coding taught last for it
     started = time.perf_counter()
+    pending: list[tuple[int, tuple]] = []  # (line index, (posting, request, vector, engine was wrong))
+
+    def teach() -> None:
+        for j, (q, req, vec, was_wrong) in pending:
+            decided = LearnedCoding(review_id=j + 1, action="edit" if was_wrong else "approve", company=name,
+                                    entity=q.entity, request=req,
+                                    final=DimensionCombination(account_no=q.account_no, dims=q.dims),
+                                    suggested=None, changed=[], decided_by="replay",
+                                    decided_at=datetime.combine(q.entry_date, datetime.min.time(), timezone.utc),
+                                    audit_seq=0)
+            neighbours.add(fold_correction(model, correction_posting(decided)), vec)
+            if (k := repeat_key(q)) is not None:
+                fed[k] = posting_combination(q).key
+        pending.clear()
+
     for i, (p, text) in enumerate(zip(stream, texts)):
+        if pending and (per_line or entry_key(pending[-1][1][0]) != entry_key(p)):
+            teach()
         request, vector = request_from_posting(p), vectors[text]
         key = repeat_key(p)
         learning_top: list[str] | None = None
@@ -146,17 +173,10 @@ def replay(name: str, company: Company, postings: Sequence[Posting], embed: Call
                                            learning_top, repeat))
         # The reviewer's decision is the line's true coding, taught as the live system is taught.
         wrong = learning_top is not None and learning_top[:1] != [posting_combination(p).key]
-        decided = LearnedCoding(review_id=i + 1, action="edit" if wrong else "approve", company=name,
-                                entity=p.entity, request=request,
-                                final=DimensionCombination(account_no=p.account_no, dims=p.dims),
-                                suggested=None, changed=[], decided_by="replay",
-                                decided_at=datetime.combine(p.entry_date, datetime.min.time(), timezone.utc),
-                                audit_seq=0)
-        neighbours.add(fold_correction(model, correction_posting(decided)), vector)
-        if key is not None:
-            fed[key] = posting_combination(p).key
+        pending.append((i, (p, request, vector, wrong)))
         if (i + 1) % 500 == 0:
             progress(f"replayed {i + 1:,} of {len(stream):,} lines ({report.total.n:,} scored)")
+    teach()
     report.replay_seconds = time.perf_counter() - started
     return report
 
@@ -187,9 +207,13 @@ def render(r: ReplayReport) -> str:
              f"fitted on the {r.n_train:,} training lines exactly as `copilot eval` fits it; then the "
              f"{r.n_stream:,} test lines "
              f"({'income-statement accounts' if r.scope == 'pnl' else 'every line'}) are walked in time order. "
-             "Each line is suggested and scored, then its true coding is fed back as an approved or edited "
-             "review teaches the live system (correction posting → counts weighted as a correction + a point "
-             "in the neighbour index). *Static* never learns; *learning* learns from every line. "
+             + ("Each line is suggested and scored, then its true coding is fed back "
+                if r.per_line else
+                "Entry by entry, as a review queue is worked: every line of a journal entry is suggested and "
+                "scored, then the entry's true codings are fed back ")
+             + "as approved or edited reviews teach the live system (correction posting → counts, an edit "
+             "weighted as a correction + a point in the neighbour index). *Static* never learns; *learning* "
+             "learns from every line. "
              + (f"{r.n_scored:,} of the lines (a seeded sample) are scored; every line is fed back."
                 if sampled else "Every line is scored and fed back."),
              "", "| lines | n | static top-1 | learning top-1 | static top-3 | learning top-3 | top-1 gain |",
