@@ -4,8 +4,9 @@ POST /v1/webhooks/intacct     authenticated by its HMAC signature, not an API ke
 GET  /v1/alerts               findings raised by webhook validations, newest first, entity-scoped
 GET  /v1/webhooks/intacct/events   the event log (admin / auditor): status, attempts, last error
 
-The entry behind a key-only event is read through ``app.state.fetch_entry`` (a callable
-``record_no -> JournalEntry`` the connector installs); until one is installed such events wait pending.
+The entry behind a key-only event is read from Intacct by the connector when its credentials are
+configured (copilot.connector.writeback.entry_reader), or through ``app.state.fetch_entry`` (a callable
+``record_no -> JournalEntry``) when one is installed; without either such events wait pending.
 """
 
 from __future__ import annotations
@@ -63,8 +64,11 @@ def build_processor(settings: Settings, state, service) -> WebhookProcessor:
     if settings.validation_notify_url:
         notifier = Notifier(settings.validation_notify_url, secret=settings.webhook_secret,
                             attempts=settings.validation_notify_attempts)
+    from copilot.connector.writeback import entry_reader
+
     return WebhookProcessor(db, lambda company, entries: service.validate(company, entries),
-                            fetch_entry=getattr(state, "fetch_entry", None), notifier=notifier,
+                            fetch_entry=getattr(state, "fetch_entry", None) or entry_reader(settings),
+                            notifier=notifier,
                             notify_min_severity=settings.validation_notify_min_severity,
                             max_attempts=settings.webhook_max_attempts, lease_s=settings.webhook_lease_s)
 

@@ -9,8 +9,10 @@ IntacctBusinessError, never retried.
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from copilot.connector.base import LedgerConnector
 from copilot.domain.entries import JournalEntry
@@ -38,6 +40,30 @@ def make_connector(settings: Settings, api: str | None = None, **kw) -> LedgerCo
 
         return RestConnector.from_settings(settings, **kw)
     raise InputError(f"unknown Intacct API {api!r}: use xml or rest", field="api")
+
+
+def entry_reader(settings: Settings) -> Callable[[str], JournalEntry] | None:
+    """``record_no -> JournalEntry`` read from Intacct, or None when no credentials are configured.
+
+    What the webhook processor calls for a key-only Smart Event. The connector is built on first use
+    (one per process; calls are serialized: a session is not shared between concurrent requests, and
+    key-only events are few). A login happens only when an event needs it.
+    """
+    from copilot.errors import ConfigurationError
+
+    try:
+        make_connector(settings).close()  # credentials complete? (builds no session)
+    except ConfigurationError:
+        return None
+    lock, held = threading.Lock(), []
+
+    def read(record_no: str) -> JournalEntry:
+        with lock:
+            if not held:
+                held.append(make_connector(settings))
+            return held[0].get_journal_entry(record_no)  # type: ignore[attr-defined]
+
+    return read
 
 
 def check_entry(entry: JournalEntry) -> None:

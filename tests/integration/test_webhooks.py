@@ -203,3 +203,30 @@ def test_event_log_needs_auditor_or_admin(env):
     with client(settings) as c:
         assert c.get("/v1/webhooks/intacct/events", headers=auth(keys.us_preparer)).status_code == 403
         assert c.get("/v1/webhooks/intacct/events", headers=auth(keys.uk_auditor)).status_code == 200
+
+
+def test_key_only_event_is_read_from_intacct_when_the_connector_is_configured(env, tmp_path):
+    """No fetch_entry installed: the webhook reads the entry through the XML connector's credentials."""
+    from copilot.connector.client import XmlConnector
+    from tests.intacct_server import running_server, settings_for
+
+    settings, keys = env
+    with running_server() as server:
+        conn = settings_for(server, settings.data_dir)
+        creds = {k: getattr(conn, k) for k in type(conn).model_fields if k.startswith("intacct_")}
+        wired = settings.model_copy(update=creds)
+        xml = XmlConnector.from_settings(wired)
+        key = xml.create_journal_entry(JournalEntry(
+            journal="GJ", batch_date="2024-03-31", batch_title="Toner", lines=[
+                JournalLine(account_no="6000", amount="125.00", memo="Toner cartridges", dims={"department": "ADMIN"}),
+                JournalLine(account_no="2000", amount="125.00", tr_type=-1, memo="Staples invoice")]))
+        reads_before = len(server.sim.calls)
+        xml.close()
+        body = {**{k: v for k, v in EVENT.items() if k != "entry"}, "record_no": key, "event_id": f"GLBATCH-{key}"}
+        with client(wired, validation=Counting(wired)) as c:
+            r = c.post("/v1/webhooks/intacct", **dict(zip(("content", "headers"), signed(body))))
+            events = c.get("/v1/webhooks/intacct/events", headers=auth(keys.admin)).json()
+        assert r.status_code in (200, 202) and r.json()["status"] == "processed", r.json()
+        assert [e["status"] for e in events if e["event_id"] == f"GLBATCH-{key}"] == ["processed"]
+        # The entry came from Intacct: a read after the create, by the connector the settings configure.
+        assert "read" in [f for c in server.sim.calls[reads_before:] for f in c.functions]
