@@ -55,10 +55,11 @@ class Scorer:
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
         if self.calibrator is None:
             return raw
-        # np.interp over the isotonic steps is what IsotonicRegression.predict does, without its
-        # per-call validation overhead. Finite held-out data lets isotonic reach exactly 0 or 1;
-        # no coding is ever certain.
-        cal = np.interp(raw, self.calibrator.X_thresholds_, self.calibrator.y_thresholds_)
+        # Centred isotonic: linear between the centres of the isotonic steps, so that two codings with
+        # different scores never show the same confidence (a flat step would show #1 and #2 at an equal
+        # percentage). Finite held-out data lets isotonic reach exactly 0 or 1; no coding is certain.
+        xs, ys = centred_steps(self.calibrator.X_thresholds_, self.calibrator.y_thresholds_)
+        cal = np.interp(raw, xs, ys)
         return np.clip(cal, 0.01, 0.99)
 
     def confidence(self, x: np.ndarray) -> np.ndarray:
@@ -81,3 +82,19 @@ class Scorer:
         scorer.report = {"fit_rows": int(len(y_fit)), "cal_rows": int(len(y_cal)),
                          "fit_positive_rate": float(y_fit.mean()), "cal_positive_rate": float(y_cal.mean() if len(y_cal) else 0)}
         return scorer
+
+
+def centred_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The knots of centred isotonic regression (Oron & Flournoy 2017) from isotonic's step function.
+
+    Each run of equal ``y`` becomes one knot at the middle of its ``x`` range; the two ends keep their
+    outermost ``x`` so that the fitted range is unchanged. Monotone, and strictly increasing between knots.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 2:
+        return x, y
+    starts = np.flatnonzero(np.r_[True, np.diff(y) != 0])
+    ends = np.r_[starts[1:], len(y)] - 1
+    kx, ky = (x[starts] + x[ends]) / 2.0, y[starts]
+    kx[0], kx[-1] = x[0], x[-1]
+    return kx, ky
