@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from functools import cached_property
+from functools import cached_property, lru_cache
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -14,6 +14,17 @@ from copilot.domain.dimensions import STANDARD_DIMENSIONS
 
 def _dim_order(key: str) -> tuple[int, str]:
     return (STANDARD_DIMENSIONS.index(key), key) if key in STANDARD_DIMENSIONS else (len(STANDARD_DIMENSIONS), key)
+
+
+@lru_cache(maxsize=1 << 16)
+def parse_key(key: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """``6000|department=SALES`` -> ``("6000", (("department", "SALES"),))``, dimensions in key order.
+
+    Cached: ranking and explanations parse the same few thousand keys hundreds of thousands of
+    times. A malformed key raises ValueError (not cached).
+    """
+    account, *rest = key.split("|")
+    return account, tuple(dict(p.split("=", 1) for p in rest).items())
 
 
 class DimensionCombination(BaseModel):
@@ -36,8 +47,8 @@ class DimensionCombination(BaseModel):
 
     @classmethod
     def from_key(cls, key: str) -> "DimensionCombination":
-        account, *rest = key.split("|")
-        return cls(account_no=account, dims=dict(p.split("=", 1) for p in rest))
+        account, dims = parse_key(key)
+        return cls(account_no=account, dims=dict(dims))
 
     def __str__(self) -> str:
         return self.key

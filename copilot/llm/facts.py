@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, getcontext
+from functools import lru_cache
 from typing import Any
 
 from copilot.domain.master import Company
 from copilot.domain.money import money
-from copilot.domain.suggestions import DimensionCombination, Evidence, RankedCoding, SuggestionRequest
+from copilot.domain.suggestions import DimensionCombination, Evidence, RankedCoding, SuggestionRequest, parse_key
 from copilot.domain.text import clean
 from copilot.llm.prompts import Prompt
 
@@ -87,7 +88,7 @@ def combo_label(combo: DimensionCombination, company: Company) -> str:
     """``6100 Travel · department SALES (Sales) · location NYC (New York)``."""
     account = company.accounts.get(combo.account_no)
     parts = [f"{combo.account_no} {account.title}" if account and account.title else combo.account_no]
-    for dim in DimensionCombination.from_key(combo.key).dims:  # key order = display order
+    for dim, _ in parse_key(combo.key)[1]:  # key order = display order
         code = combo.dims[dim]
         value = company.dimension_value(dim, code)
         name = value.name if value and value.name and value.name != code else ""
@@ -164,27 +165,30 @@ def same_coding(value: Any, combo: DimensionCombination) -> bool:
     if key == combo.key:
         return True
     try:
-        other = DimensionCombination.from_key(key)
+        account, pairs = parse_key(key)  # cached: no model is built (this runs ~25 times per coding)
     except ValueError:
         return False
-    return (other.account_no == combo.account_no
-            and all(combo.dims.get(k) == v for k, v in other.dims.items())
-            and set(combo.dims) - set(other.dims) <= COUNTERPARTY_DIMS)
+    if account != combo.account_no:
+        return False
+    other = dict(pairs)
+    return (all(combo.dims.get(k) == v for k, v in other.items())
+            and set(combo.dims) - set(other) <= COUNTERPARTY_DIMS)
 
 
 def _posting_facts(combo: DimensionCombination, evidence: list[Evidence], reasoning: Prompt) -> list[str]:
     postings = [e for e in evidence if e.kind == "posting"]
     if not postings:
         return []
-    matching = [e for e in postings if same_coding(e.data.get("combo"), combo)]
     # The engine cites a few postings per coding and states how many of all its neighbours agreed.
-    stated = next(((e.data["similar_count"], e.data["neighbours"]) for e in matching
-                   if e.data.get("similar_count") and e.data.get("neighbours")), None)
+    stated = next(((e.data["similar_count"], e.data["neighbours"]) for e in postings
+                   if e.data.get("similar_count") and e.data.get("neighbours")
+                   and same_coding(e.data.get("combo"), combo)), None)
     if stated:
         return [reasoning.render("posting", count=stated[0], total=stated[1], pct=pct(*stated))]
     if any(e.data.get("neighbours") for e in postings):
         # The list is a sample of the neighbours, not all of them: counting it would understate the total.
         return []
+    matching = [e for e in postings if same_coding(e.data.get("combo"), combo)]
     lines = []
     if matching:
         lines.append(reasoning.render("posting", count=len(matching), total=len(postings),
@@ -241,6 +245,13 @@ def _amount_facts(amount: Decimal, combo: DimensionCombination, e: Evidence, rea
 
 def typical_amount(log10_mean: Decimal) -> Decimal:
     """The engine keeps the mean of log10(amount + 1); its antilog is the usual (geometric mean) amount."""
+    return _typical_amount(log10_mean, getcontext().prec)
+
+
+@lru_cache(maxsize=1 << 14)
+def _typical_amount(log10_mean: Decimal, _prec: int) -> Decimal:
+    # A fractional Decimal power costs ~25 us and a coding's mean recurs on every line coded to it.
+    # The context precision is part of the key: the power is rounded to it.
     return money(Decimal(10) ** log10_mean - 1)
 
 

@@ -59,6 +59,25 @@ def test_combination_key_round_trip_and_order():
     assert DimensionCombination.from_key(c.key) == c
 
 
+def test_parse_key_is_from_key_without_a_model_and_refuses_malformed_keys():
+    from copilot.domain.suggestions import parse_key
+    from copilot.llm.facts import same_coding
+
+    assert parse_key("6000|department=SALES|project=P1") == ("6000", (("department", "SALES"), ("project", "P1")))
+    assert parse_key("6000") == ("6000", ())
+    for bad in ("6000|department", "6000||x=1"):
+        with pytest.raises(ValueError):
+            parse_key(bad)
+        with pytest.raises(ValueError):
+            DimensionCombination.from_key(bad)
+    combo = DimensionCombination(account_no="6000", dims={"department": "SALES", "vendor": "V1"})
+    assert same_coding("6000|department=SALES", combo)  # up to the counterparty the engine carried through
+    assert same_coding(combo.key, combo) and same_coding(combo, combo)
+    assert not same_coding("6000|department=OPS", combo) and not same_coding("6100|department=SALES", combo)
+    assert not same_coding("6000", combo)  # the department is not a counterparty
+    assert not same_coding("6000|department", combo) and not same_coding(None, combo)
+
+
 def test_company_validity():
     co = Company(name="x", accounts={"6000": Account(account_no="6000", title="Travel"),
                                      "6100": Account(account_no="6100", title="Old", status="inactive")},

@@ -57,6 +57,34 @@ def test_values_are_not_reinterpreted_as_placeholders(tmp_path):
     assert PromptRegistry(tmp_path).get("t").render("template", memo="${secret} {x}") == "memo: ${secret} {x}"
 
 
+@pytest.mark.parametrize("template", ["$$ cost ${a} and $b.c, $$$a", "${a}${a}", "plain", "", "tail $b"])
+def test_render_fills_exactly_as_string_template(tmp_path, template):
+    from string import Template
+
+    (tmp_path / "t.yaml").write_text(f"name: t\nversion: 1.0.0\ntemplate: '{template}'\n")
+    values = {"a": "A$b", "b": 2, "unused": object()}
+    want = Template(template).substitute({k: str(v) for k, v in values.items()})
+    assert PromptRegistry(tmp_path).get("t").render("template", **values) == want
+
+
+def test_every_project_template_renders_as_string_template():
+    from string import Template
+
+    for prompt in (PromptRegistry(ROOT / "prompts").get(n) for n in PromptRegistry(ROOT / "prompts").names()):
+        for part, text in prompt.templates.items():
+            names = {m.group("named") or m.group("braced") for m in Template.pattern.finditer(text)} - {None}
+            values = {n: f"<{n} ${{x}}>" for n in names}
+            assert prompt.render(part, **values) == Template(text).substitute(values), (prompt.name, part)
+
+
+@pytest.mark.parametrize("template,needle", [("a $ b", "Invalid placeholder"), ("${a} ${missing}", "missing")])
+def test_a_bad_template_or_a_missing_value_still_fails(tmp_path, template, needle):
+    (tmp_path / "t.yaml").write_text(f"name: t\nversion: 1.0.0\ntemplate: '{template}'\n")
+    with pytest.raises((ValueError, ConfigurationError)) as exc:
+        PromptRegistry(tmp_path).get("t").render("template", a="1")
+    assert needle in str(exc.value)
+
+
 # ---------------------------------------------------------------- grounding
 
 ALLOWED = dict(allowed_codes={"6100", "SALES", "NYC", "TE-2.1", "GL-10442"},
