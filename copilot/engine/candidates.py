@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from copilot.domain import Company, DimensionCombination, SuggestionRequest
+from copilot.domain.suggestions import parse_key
 from copilot.engine.history import COUNTERPARTY_DIMS, History
 from copilot.engine.neighbours import Neighbour
 
@@ -86,6 +87,15 @@ def complete(combo: DimensionCombination, request: SuggestionRequest, company: C
     return DimensionCombination(account_no=combo.account_no, dims=dims), filled
 
 
+def completion_context(request: SuggestionRequest) -> tuple:
+    """Everything of a request that complete() reads: lines that agree on it complete a key alike.
+
+    The typed dimensions keep their order: it is the order of the completed combination's dims.
+    """
+    return (request.entity, tuple(request.known_dims.items()), request.timesheet_project,
+            request.employee, bool(request.vendor))
+
+
 def _usual_value(dim: str, usual: Counter) -> str | None:
     votes: Counter = Counter()
     for key, w in usual.items():
@@ -108,7 +118,8 @@ def _master_default(dim: str, request: SuggestionRequest, company: Company) -> s
 
 
 def generate(request: SuggestionRequest, signals: Signals, company: Company, history: History,
-             *, max_candidates: int = 30) -> list[Candidate]:
+             *, max_candidates: int = 30, completed: dict | None = None) -> list[Candidate]:
+    """``completed``: a memo of complete() shared by the lines of one batch (see completion_context)."""
     h = history.entity(request.entity)
     raw: dict[str, set[str]] = defaultdict(set)
     knn_weight: Counter = Counter()
@@ -142,11 +153,16 @@ def generate(request: SuggestionRequest, signals: Signals, company: Company, his
         raw[DimensionCombination(account_no=request.account_no).key].add("typed_account")
 
     out: dict[str, Candidate] = {}
+    context = completion_context(request) if completed is not None else None
     for key, sources in raw.items():
-        combo = DimensionCombination.from_key(key)
-        if request.account_no and combo.account_no != request.account_no:
+        if request.account_no and parse_key(key)[0] != request.account_no:
             continue
-        done = complete(combo, request, company, history)
+        if completed is None:
+            done = complete(DimensionCombination.from_key(key), request, company, history)
+        elif (key, context) in completed:
+            done = completed[(key, context)]
+        else:
+            done = completed[(key, context)] = complete(DimensionCombination.from_key(key), request, company, history)
         if done is None:
             continue
         combo, filled = done

@@ -168,6 +168,7 @@ class Engine:
         # Lines that differ only in amount, date or document share candidates and features: only the
         # amount features change (the date and document play no part in ranking).
         shapes: dict[str, tuple[list[Candidate], np.ndarray | None]] = {}
+        completed: dict = {}  # complete() per (coding key, completion context): many lines share them
         explain = None
         if not llm and self.explainer is not None:
             explain = getattr(self.explainer, "deterministic", None)
@@ -186,7 +187,7 @@ class Engine:
                     found_cands, x = shapes[shape]
                     x = _with_amount(x, found_cands, r, self.model.history) if found_cands else None
                 else:
-                    found_cands = generate(r, sig, self.model.company, self.model.history)
+                    found_cands = generate(r, sig, self.model.company, self.model.history, completed=completed)
                     x = featurize(found_cands, r, sig, self.model.history) if found_cands else None
                     shapes[shape] = (found_cands, x)
                 prepared.append((i, r, t, sig, found_cands, x))
@@ -237,6 +238,7 @@ class Engine:
         keys = {c.key for c in top}
         ev: list[Evidence] = []
         per_combo: Counter = Counter()
+        similar = Counter(n.combo for n in signals.neighbours)
         for n in signals.neighbours:
             if n.combo in keys and per_combo[n.combo] < 3:
                 per_combo[n.combo] += 1
@@ -244,7 +246,7 @@ class Engine:
                                    ref=n.record_no, text=n.memo, score=round(n.score, 4),
                                    data={"date": n.entry_date.isoformat(), "amount": n.amount,
                                          "combo": n.combo, "vendor": n.vendor,
-                                         "similar_count": sum(1 for m in signals.neighbours if m.combo == n.combo),
+                                         "similar_count": similar[n.combo],
                                          "neighbours": len(signals.neighbours)}))
         counts, n_vendor = self.model.history.vendor_counts(request.entity, signals.vendor_id, request.tr_type)
         if n_vendor:

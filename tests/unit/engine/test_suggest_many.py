@@ -62,6 +62,12 @@ REQUESTS = [
     SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston"),  # same shape, no amount
     SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston", amount=Decimal("3.10"),
                       document="INV-9", entry_date="2024-05-01"),  # date and document play no part in ranking
+    # Same text as line 0, other typed dimensions (in either order): completion differs per line.
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston",
+                      known_dims={"location": "NYC", "department": "ENG"}),
+    SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston",
+                      known_dims={"department": "ENG", "location": "NYC"}),
+    SuggestionRequest(entity="US", vendor=None, memo="airfare client visit Boston", known_dims={"department": "ENG"}),
 ]
 
 
@@ -76,7 +82,7 @@ def test_same_answers_as_one_at_a_time(model, embedder, parts):
     got = many.suggest_many(REQUESTS)
     assert [_comparable(s) for s in got] == [_comparable(s) for s in expected]
     # distinct texts embedded in one call; one batched neighbour query per entity (US, UK)
-    assert many.embedder.calls == 1 and many.embedder.texts == 5
+    assert many.embedder.calls == 1 and many.embedder.texts == 6
     assert many.neighbours.batches == 2 and many.neighbours.searches == 0
     assert got[0] is not got[3] and got[0].codings[0] is not got[3].codings[0]  # own objects
 
