@@ -26,6 +26,7 @@ from copilot.batch.summary import Summary
 from copilot.batch.template import (AI_COLUMNS, AI_DESCRIPTIONS, BatchLine, Kind, Record, TemplateReader,
                                     file_size, fingerprint_update)
 from copilot.errors import Conflict, InputError
+from copilot.formats.common import bulk_load
 from copilot.review.access import Principal
 
 Progress = Callable[[int, int], None]  # (lines done so far, total lines)
@@ -215,14 +216,19 @@ class BatchImporter:
     def _commit(self, chunk: _Chunk, opts: ImportOptions, engine, checks, reviews, links, columns: dict,
                 output: PartialOutput, ckpt: Checkpoint, fp, out: Path, summary: Summary) -> int:
         lines = [ln for _, ln in chunk.records if ln is not None]
-        outcomes = self._outcomes(lines, engine, columns, opts)
-        if checks is not None:
-            checks.apply(outcomes)
-        items = [(o.line.line, o.suggestion) for o in outcomes if o.status == "review" and o.suggestion]
-        if items:
-            ids = links.submit_once(ckpt.batch_id, items, reviews, self.principal, opts.company)
-            for o in outcomes:
-                o.review_id = ids.get(o.line.line, o.review_id)
+        # A chunk builds a few hundred thousand objects (suggestions, evidence, outcomes) that all live
+        # until it is written, and almost none in cycles (measured: 0-20 cyclic objects per 5,000
+        # lines). Each full collection would walk them all for nothing: 10.2 s of a 49.6 s
+        # 10,000-line import went to the cyclic GC; with it paused per chunk, 0.6 s.
+        with bulk_load():
+            outcomes = self._outcomes(lines, engine, columns, opts)
+            if checks is not None:
+                checks.apply(outcomes)
+            items = [(o.line.line, o.suggestion) for o in outcomes if o.status == "review" and o.suggestion]
+            if items:
+                ids = links.submit_once(ckpt.batch_id, items, reviews, self.principal, opts.company)
+                for o in outcomes:
+                    o.review_id = ids.get(o.line.line, o.review_id)
         by_line = {o.line.line: o for o in outcomes}
         buf = io.StringIO()
         writer = csv.writer(buf)
