@@ -257,7 +257,13 @@ def _typical_amount(log10_mean: Decimal, _prec: int) -> Decimal:
 
 def _mentions_account(text: str, account_no: str, company: Company) -> bool:
     account = company.accounts.get(account_no)
-    names = [account_no] + ([account.title] if account and account.title else [])
+    return _mentions(text, account_no, account.title if account and account.title else None)
+
+
+@lru_cache(maxsize=1 << 14)
+def _mentions(text: str, account_no: str, title: str | None) -> bool:
+    # The same few policy clauses are checked against the same accounts on line after line.
+    names = [account_no] + ([title] if title else [])
     return any(re.search(rf"(?<![\w.]){re.escape(n)}(?![\w])", text, re.I) for n in names)
 
 
