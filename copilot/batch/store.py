@@ -2,7 +2,7 @@
 
 ``batches`` holds one row per import (status and summary, what GET /v1/batches/{id} answers).
 ``batch_review_links`` makes review submissions idempotent by (batch id, line): the links are written
-in the same transaction as the review items (ReviewService.submit_many), so after any crash either
+in the same transaction as the review items (ReviewService.submit_ids), so after any crash either
 both exist or neither does, and a rerun submits exactly the lines that have no link.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, func, select
+from sqlalchemy import JSON, DateTime, Integer, String, Text, func, insert, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from copilot.review.db import Base, Database
@@ -70,12 +70,12 @@ class ReviewLinks:
                                          BatchReviewLink.line.between(min(lines), max(lines)))).all())
         fresh = [(ln, sugg) for ln, sugg in items if ln not in done]
         if fresh:
-            def link(session, submitted) -> None:
-                session.add_all([BatchReviewLink(batch_id=batch_id, line=ln, review_id=item.id)
-                                 for (ln, _), item in zip(fresh, submitted)])
+            def link(session, ids: list[int]) -> None:
+                session.execute(insert(BatchReviewLink), [{"batch_id": batch_id, "line": ln, "review_id": item_id}
+                                                          for (ln, _), item_id in zip(fresh, ids)])
 
-            submitted = reviews.submit_many([sugg for _, sugg in fresh], principal, company, in_transaction=link)
-            done.update({ln: item.id for (ln, _), item in zip(fresh, submitted)})
+            ids = reviews.submit_ids([sugg for _, sugg in fresh], principal, company, in_transaction=link)
+            done.update({ln: item_id for (ln, _), item_id in zip(fresh, ids)})
         return done
 
     def count(self, batch_id: str) -> int:

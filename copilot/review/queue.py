@@ -139,6 +139,35 @@ class ReviewService:
         ``in_transaction(session, items)`` runs inside that transaction before it commits, so a caller
         can record what it submitted (e.g. an idempotency key) atomically with the items.
         """
+        items: list[ReviewItem] = []
+
+        def done(session, ids: list[int], values: list[dict[str, Any]]) -> None:
+            items.extend(ReviewItem.from_row(ReviewRow(id=item_id, **v)) for item_id, v in zip(ids, values))
+            if in_transaction is not None:
+                in_transaction(session, items)
+
+        self._insert_pending(suggestions, principal, company, done)
+        return items
+
+    def submit_ids(self, suggestions: Sequence[Suggestion], principal: Principal, company: str | None = None, *,
+                   in_transaction: Callable[[Any, list[int]], None] | None = None) -> list[int]:
+        """submit_many for callers that need only the new items' ids (batch imports).
+
+        Building each ReviewItem re-reads its suggestion from JSON, a third of the cost of a submission.
+        ``in_transaction(session, ids)`` as in submit_many.
+        """
+        out: list[int] = []
+
+        def done(session, ids: list[int], _values: list[dict[str, Any]]) -> None:
+            out.extend(ids)
+            if in_transaction is not None:
+                in_transaction(session, out)
+
+        self._insert_pending(suggestions, principal, company, done)
+        return out
+
+    def _insert_pending(self, suggestions: Sequence[Suggestion], principal: Principal, company: str | None,
+                        done: Callable[[Any, list[int], list[dict[str, Any]]], None]) -> None:
         authorize(principal, *SUBMITTERS)
         for suggestion in suggestions:
             ensure_entity(principal, suggestion.request.entity)
@@ -158,10 +187,7 @@ class ReviewService:
                 for suggestion, content, item_id in zip(suggestions, contents, ids)])
             if [r.seq for r in records] != [v["submit_seq"] for v in values]:
                 raise RuntimeError("audit seqs moved while the chain head was locked")  # cannot happen: a bug
-            items = [ReviewItem.from_row(ReviewRow(id=item_id, **v)) for item_id, v in zip(ids, values)]
-            if in_transaction is not None:
-                in_transaction(s, items)
-        return items
+            done(s, list(ids), values)
 
     def get(self, item_id: int, principal: Principal) -> ReviewItem:
         authorize(principal, *READERS)

@@ -203,6 +203,19 @@ def test_a_bulk_submission_writes_the_chain_one_submit_per_item_would(backend, t
     assert [r.model_dump() for r in bulk] == [r.model_dump() for r in singles]
 
 
+def test_submit_ids_stores_what_submit_many_stores(backend, tmp_path, service):
+    suggestions = [make_suggestion(e, memo=f"Taxi {i}") for i, e in enumerate(["US", "UK", "US"])]
+    seen: list[list[int]] = []
+    ids = service.submit_ids(suggestions, ADMIN, company="acme", in_transaction=lambda s, got: seen.append(list(got)))
+    assert ids == [1, 2, 3] and seen == [ids]
+    with fresh_database(backend, tmp_path / "items") as db:
+        other = ReviewService(db, clock=lambda: NOW)
+        items = other.submit_many(suggestions, ADMIN, company="acme")
+        assert [service.get(i, ADMIN) for i in ids] == [other.get(i.id, ADMIN) for i in items] == items
+        assert ([r.model_dump() for r in service.audit.records(AuditFilter(), limit=None)]
+                == [r.model_dump() for r in other.audit.records(AuditFilter(), limit=None)])
+
+
 def test_a_failing_in_transaction_hook_leaves_no_item_and_no_record(service):
     service.submit(make_suggestion(), PREPARER_US)
 
