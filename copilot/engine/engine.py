@@ -34,13 +34,17 @@ class Embedder(Protocol):
 ACCOUNT_MATCH_CITE = 0.3
 
 PolicySource = Callable[[str, np.ndarray, int], list[Evidence]]
+# The same for a stack of vectors at once: (company, vectors, limit) -> one list per vector.
+PolicyBatchSource = Callable[[str, np.ndarray, int], list[list[Evidence]]]
 
 
 class Engine:
     def __init__(self, model: CompanyModel, embedder: Embedder, neighbours: NeighbourSource, *,
-                 explainer=None, policies: PolicySource | None = None, k: int = 50, top_k: int = 3) -> None:
+                 explainer=None, policies: PolicySource | None = None, k: int = 50, top_k: int = 3,
+                 policies_many: PolicyBatchSource | None = None) -> None:
         self.model, self.embedder, self.neighbours = model, embedder, neighbours
         self.explainer, self.policies, self.k, self.top_k = explainer, policies, k, top_k
+        self.policies_many = policies_many
 
     # -- ranking (used by the evaluation too) -------------------------------------------------------
     def rank(self, request: SuggestionRequest, vector: np.ndarray | None = None, *,
@@ -202,6 +206,12 @@ class Engine:
         raw_all = np.concatenate([self.model.scorer.raw(matrix[a:a + 8192]) for a in range(0, len(matrix), 8192)]) \
             if len(matrix) else np.zeros(0)
         conf_all = self.model.scorer.calibrate(raw_all) if len(raw_all) else np.zeros(0)
+        if self.policies is not None and self.policies_many is not None:
+            # Policy clauses depend only on the text: one batched query for the distinct texts.
+            texts_now = list(dict.fromkeys(t for _, _, t, *_ in prepared))
+            if texts_now:
+                policies.update(zip(texts_now, self.policies_many(
+                    self.model.name, np.stack([vectors[t] for t in texts_now]), 2)))
         at = 0
         for i, r, t, sig, found_cands, x in prepared:
             started = time.perf_counter()

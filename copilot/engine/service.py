@@ -76,6 +76,7 @@ class SuggestionService:
             model = CompanyModel.load(path)
             engine = Engine(model, self.embedder, StoreNeighbours(self.store, company),
                             explainer=self.explainer, policies=self._policy_evidence,
+                            policies_many=self._policy_evidence_many,
                             k=self.settings.neighbours, top_k=self.settings.top_k)
             self._engines[company] = (mtime, engine)
             return engine
@@ -108,10 +109,25 @@ class SuggestionService:
             hits = self.store.search("policies", vector, limit=limit, filters={"company": company})
         except Exception:  # no policies ingested for this company: policy evidence is optional
             return []
-        return [Evidence(kind="policy", ref=str(h.payload.get("clause") or h.payload.get("heading") or h.id),
-                         text=str(h.payload.get("text", ""))[:400], score=round(float(h.score), 4),
-                         data={"file": h.payload.get("file"), "heading": h.payload.get("heading")})
-                for h in hits if h.score >= POLICY_MIN_SIMILARITY]
+        return _policy_clauses(hits)
+
+    def _policy_evidence_many(self, company: str, vectors, limit: int) -> list[list[Evidence]]:
+        """_policy_evidence for many vectors: one batched query when the store has one (batch imports)."""
+        batch = getattr(self.store, "search_batch", None)
+        if batch is None:
+            return [self._policy_evidence(company, v, limit) for v in vectors]
+        try:
+            found = batch("policies", vectors, limit=limit, filters={"company": company})
+        except Exception:  # as in _policy_evidence
+            return [[] for _ in vectors]
+        return [_policy_clauses(hits) for hits in found]
+
+
+def _policy_clauses(hits) -> list[Evidence]:
+    return [Evidence(kind="policy", ref=str(h.payload.get("clause") or h.payload.get("heading") or h.id),
+                     text=str(h.payload.get("text", ""))[:400], score=round(float(h.score), 4),
+                     data={"file": h.payload.get("file"), "heading": h.payload.get("heading")})
+            for h in hits if h.score >= POLICY_MIN_SIMILARITY]
 
 
 def train_company(settings: Settings, name: str, company, postings, embedder, *, progress=None) -> CompanyModel:

@@ -99,3 +99,27 @@ def test_errors_in_place_or_raised(model, embedder, parts):
 
 def test_empty(model, embedder, parts):
     assert _engine(model, embedder, parts).suggest_many([]) == []
+
+
+def test_policy_clauses_are_fetched_in_one_batch_with_the_same_answers(model, embedder, parts):
+    from copilot.domain import Evidence
+
+    def clauses(company, vector, limit):  # a deterministic stand-in for the policy index
+        score = round(float(abs(vector[:8]).sum()), 4)
+        return [Evidence(kind="policy", ref=f"TE-{i}", text=f"Travel clause {i}: 6100 Travel", score=score)
+                for i in range(limit)]
+
+    batches = []
+
+    def clauses_many(company, vectors, limit):
+        batches.append(len(vectors))
+        return [clauses(company, v, limit) for v in vectors]
+
+    neighbours, explainer = parts
+    single = Engine(model, embedder, neighbours, explainer=explainer, policies=clauses)
+    many = Engine(model, embedder, neighbours, explainer=explainer, policies=clauses, policies_many=clauses_many)
+    expected = [single.suggest(r) for r in REQUESTS]
+    got = many.suggest_many(REQUESTS)
+    assert [_comparable(s) for s in got] == [_comparable(s) for s in expected]
+    assert any(e.kind == "policy" for s in got for e in s.evidence)
+    assert batches == [6]  # one call for the six distinct texts
