@@ -120,6 +120,9 @@ class FactBook:
 def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
                 company: Company, reasoning: Prompt) -> FactBook:
     by_id = {e.id: e for e in evidence}
+    kinds: dict[str, list[Evidence]] = {}  # evidence by kind, in order: each coding reads a few kinds
+    for e in evidence:
+        kinds.setdefault(e.kind, []).append(e)
     labels, facts, cited = {}, {}, {}
     for coding in codings:
         combo = coding.combination
@@ -127,31 +130,30 @@ def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidenc
         labels[key] = combo_label(combo, company)
         cited[key] = [i for i in dict.fromkeys(coding.evidence_ids) if i in by_id]
         own = [by_id[i] for i in cited[key]]
-        lines = _posting_facts(combo, evidence, reasoning)
-        for e in evidence:
-            if e.kind == "vendor_history":
-                lines += _vendor_facts(combo, e, reasoning)
-        for e in evidence:
-            if e.kind == "correction" and same_coding(e.data.get("combo"), combo):
+        lines = _posting_facts(combo, kinds.get("posting", []), reasoning)
+        for e in kinds.get("vendor_history", ()):
+            lines += _vendor_facts(combo, e, reasoning)
+        for e in kinds.get("correction", ()):
+            if same_coding(e.data.get("combo"), combo):
                 when = as_date(e.data.get("date"))
                 lines.append(reasoning.render("correction", ref=e.ref,
                                               date=when.isoformat() if when else "an unstated date"))
-        for e in evidence:
-            if e.kind == "timesheet" and combo.dims.get("project") == e.ref:
+        for e in kinds.get("timesheet", ()):
+            if combo.dims.get("project") == e.ref:
                 lines.append(_timesheet_fact(e, company, reasoning))
         for e in own:
             # Policies are retrieved for the memo, not per coding: quote one only under a coding it names.
             if e.kind == "policy" and _mentions_account(e.text, combo.account_no, company):
                 lines.append(reasoning.render("policy", ref=e.ref, excerpt=excerpt(e.text)))
-        for e in evidence:
-            if e.kind == "account_match" and e.ref == combo.account_no and e.score > 0:
+        for e in kinds.get("account_match", ()):
+            if e.ref == combo.account_no and e.score > 0:
                 title = excerpt(e.text, 80) or (company.accounts[e.ref].title if e.ref in company.accounts else "")
                 lines.append(reasoning.render("account_match", account=e.ref, title=title,
                                               score=f"{Decimal(str(e.score)).quantize(Decimal('0.01'))}"))
-        for e in evidence:
-            if e.kind == "amount" and request.amount is not None and (
-                    e.ref == combo.account_no or same_coding(e.ref, combo)):
-                lines += _amount_facts(request.amount, combo, e, reasoning)
+        if request.amount is not None:
+            for e in kinds.get("amount", ()):
+                if e.ref == combo.account_no or same_coding(e.ref, combo):
+                    lines += _amount_facts(request.amount, combo, e, reasoning)
         facts[key] = lines
     return FactBook(labels=labels, facts=facts, cited=cited)
 
@@ -175,8 +177,8 @@ def same_coding(value: Any, combo: DimensionCombination) -> bool:
             and set(combo.dims) - set(other) <= COUNTERPARTY_DIMS)
 
 
-def _posting_facts(combo: DimensionCombination, evidence: list[Evidence], reasoning: Prompt) -> list[str]:
-    postings = [e for e in evidence if e.kind == "posting"]
+def _posting_facts(combo: DimensionCombination, postings: list[Evidence], reasoning: Prompt) -> list[str]:
+    """``postings``: the evidence of kind posting, in order."""
     if not postings:
         return []
     # The engine cites a few postings per coding and states how many of all its neighbours agreed.
