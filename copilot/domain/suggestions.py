@@ -73,7 +73,8 @@ class SuggestionRequest(BaseModel):
 class Evidence(BaseModel):
     """One citable piece of support: a similar posting, a vendor statistic, a policy clause."""
 
-    kind: Literal["posting", "vendor_history", "policy", "account_match", "timesheet", "correction", "amount"]
+    kind: Literal["posting", "vendor_history", "policy", "account_match", "timesheet", "correction", "amount",
+                  "employee_history", "text_model"]
     ref: str  # posting record_no, policy clause id, account no...
     text: str
     score: float = 0.0

@@ -32,6 +32,11 @@ class Embedder(Protocol):
 
 # A memo-to-account-title similarity is cited as evidence only above this cosine.
 ACCOUNT_MATCH_CITE = 0.3
+# The memo-word classifier is cited for a coding when it gives it at least this probability: the
+# scorer leans on it, so a confident suggestion must say so (not only "1 of 50 similar postings").
+TEXT_MODEL_CITE = 0.2
+# An employee's past lines are cited for a coding holding at least this share of them.
+EMPLOYEE_CITE = 0.1
 
 PolicySource = Callable[[str, np.ndarray, int], list[Evidence]]
 # The same for a stack of vectors at once: (company, vectors, limit) -> one list per vector.
@@ -275,6 +280,21 @@ class Engine:
             if stats and stats.n >= 3 and request.amount is not None:
                 ev.append(Evidence(kind="amount", ref=c.key, text="", data={
                     "n": int(stats.n), "typical_log10_mean": round(stats.mean, 3), "z": round(stats.z(request.amount), 2)}))
+        employee = request.employee or request.known_dims.get("employee")
+        emp = h.employee_combo.get(employee or "")
+        if emp:
+            emp_total = sum(emp.values())
+            shares = {k: round(emp[k] / emp_total, 4) for k in keys if emp.get(k, 0.0) / emp_total >= EMPLOYEE_CITE}
+            if shares:
+                person = company.employees.get(employee)
+                ev.append(Evidence(kind="employee_history", ref=employee, text="",
+                                   data={"employee_name": person.name if person else "",
+                                         "by_combo": shares, "codings": len(emp)}))
+        for c in top:
+            p = c.features.get("lex_p", 0.0)
+            if p >= TEXT_MODEL_CITE:
+                ev.append(Evidence(kind="text_model", ref=c.key, text="", score=round(p, 4),
+                                   data={"combo": c.key, "p": round(p, 4)}))
         if request.timesheet_project:
             ev.append(Evidence(kind="timesheet", ref=request.timesheet_project, text="",
                                data={"employee": request.employee}))
@@ -315,6 +335,10 @@ def _supports(e: Evidence, c: Candidate) -> bool:
         return e.ref == c.key
     if e.kind == "timesheet":
         return c.combo.dims.get("project") == e.ref
+    if e.kind == "employee_history":
+        return c.key in e.data.get("by_combo", {})
+    if e.kind == "text_model":
+        return e.ref == c.key
     return e.kind == "policy"
 
 

@@ -141,6 +141,16 @@ def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidenc
         for e in kinds.get("timesheet", ()):
             if combo.dims.get("project") == e.ref:
                 lines.append(_timesheet_fact(e, company, reasoning))
+        for e in kinds.get("employee_history", ()):
+            share = next((as_decimal(v) for k, v in (e.data.get("by_combo") or {}).items() if same_coding(k, combo)), None)
+            if share is not None and 0 < share <= 1:
+                name = clean(e.data.get("employee_name") or "", limit=80)
+                who = f"{name} ({e.ref})" if name else f"employee {clean(e.ref, limit=40)}"
+                lines.append(reasoning.render("employee_history", employee=who, pct=pct(share, 1)))
+        for e in kinds.get("text_model", ()):
+            p = as_decimal(e.data.get("p"))
+            if same_coding(e.ref, combo) and p is not None and 0 < p <= 1:
+                lines.append(reasoning.render("text_model", pct=pct(p, 1)))
         for e in own:
             # Policies are retrieved for the memo, not per coding: quote one only under a coding it names.
             if e.kind == "policy" and _mentions_account(e.text, combo.account_no, company):

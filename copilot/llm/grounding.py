@@ -294,6 +294,15 @@ def allowances(request: SuggestionRequest, codings: list[RankedCoding], evidence
                 a.codes.add(str(data["employee"]))
                 if str(data["employee"]) in company.employees:
                     add_text(company.employees[str(data["employee"])].name)
+        elif e.kind == "employee_history":
+            name = data.get("employee_name")
+            add_text(name)
+            for key, share in (data.get("by_combo") or {}).items():
+                a.codes.update(codes_of(str(key)))
+                add_share(share, 1)
+        elif e.kind == "text_model":
+            a.codes.update(codes_of(e.ref))
+            add_share(data.get("p"), 1)
         elif e.kind == "correction":
             a.codes.update(codes_of(combo_key_of(data.get("combo"))))
         elif e.kind == "amount":
