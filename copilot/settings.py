@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     default_company: str = Field(default="demo", description="Company used when a request names none")
     top_k: int = Field(default=3, description="Codings returned per line")
     neighbours: int = Field(default=50, description="Similar past postings retrieved per line")
+    bulk_search_min_lines: int = Field(
+        default=2000, description="Batch imports of at least this many lines search similar postings in an "
+                                  "in-memory copy of the company's index (read once; 0 = never)")
     materiality_threshold: Decimal = Field(default=Decimal("10000"), description="Narratives for lines at or above this amount")
     review_confidence_threshold: float = Field(default=0.6, description="Below this calibrated confidence a line goes to human review")
     ui_host_origins: list[str] = Field(default_factory=list, description="Origins that may frame the UI pages and talk to the sidebar by postMessage, e.g. [\"https://www.intacct.com\"] (docs/ui.md)")

@@ -120,6 +120,13 @@ class BatchImporter:
             summary.status = "done"
             return summary
         total = self._check_all(path, company, opts)
+        bulk = self.settings.bulk_search_min_lines
+        if bulk and total - int(ckpt.counters.get("lines", 0)) >= bulk:
+            # Many lines: search an in-memory copy of the index (one matrix product per block of lines)
+            # instead of one store query per line; same neighbours, a fraction of the time.
+            from copilot.engine.neighbours import SnapshotNeighbours
+
+            engine = engine.with_neighbours(SnapshotNeighbours(self.suggestions.store, opts.company))
         from copilot.batch.checks import LineChecks
 
         checks = LineChecks(self._validator(opts.company), reader.kind, company, as_of=opts.as_of) \

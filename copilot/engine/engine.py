@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import time
 from collections import Counter
 from typing import Callable, Protocol, Sequence
@@ -50,6 +52,12 @@ class Engine:
         self.model, self.embedder, self.neighbours = model, embedder, neighbours
         self.explainer, self.policies, self.k, self.top_k = explainer, policies, k, top_k
         self.policies_many = policies_many
+
+    def with_neighbours(self, neighbours: NeighbourSource) -> "Engine":
+        """The same engine reading similar postings from another source (a bulk job's in-memory copy)."""
+        other = copy.copy(self)
+        other.neighbours = neighbours
+        return other
 
     # -- ranking (used by the evaluation too) -------------------------------------------------------
     def rank(self, request: SuggestionRequest, vector: np.ndarray | None = None, *,

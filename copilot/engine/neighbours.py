@@ -178,6 +178,96 @@ class StoreNeighbours:
         return out
 
 
+class SnapshotNeighbours:
+    """StoreNeighbours answered from an in-memory copy of the company's ``posting_texts``: for bulk jobs.
+
+    A batch import searches tens of thousands of lines; per query, the store scans the entity's texts
+    and converts every hit's payload (each text's postings) to Python objects. Here each entity's
+    texts are read once (vectors and postings), and a block of queries is one matrix product: exact
+    cosine search with the ranking and tie-breaks of StoreNeighbours, so the engine sees the same
+    neighbours (texts tied at the k-th similarity may be cut differently, as between two stores). The copy is taken when an entity is first searched: corrections indexed after that are
+    not seen by this batch (the next one reads them). A company indexed before ``posting_texts``
+    existed has nothing to copy, and is searched in the store.
+    """
+
+    BLOCK = 256  # queries per matrix product: 256 x 50k texts is a 50 MB score block
+
+    def __init__(self, store, company: str, texts_collection: str = "posting_texts") -> None:
+        self.store, self.company, self.texts_collection = store, company, texts_collection
+        self.fallback = StoreNeighbours(store, company, texts_collection=texts_collection)
+        self._entities: dict[str, tuple[np.ndarray, list[tuple], np.ndarray] | None] = {}
+
+    def _entity(self, entity: str):
+        if entity not in self._entities:
+            hits = self.store.scroll(self.texts_collection, {"company": self.company, "entity": entity},
+                                     with_vectors=True)
+            if not hits:
+                self._entities[entity] = None
+            else:
+                matrix = np.stack([h.vector for h in hits]).astype(np.float32)
+                norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+                matrix /= np.where(norms > 0, norms, 1.0)  # cosine, as the store scores
+                rows = [tuple(_row(r) for r in h.payload.get("postings", ())) for h in hits]
+                newest = np.array([-_newest(h) for h in hits], dtype=np.int64)
+                self._entities[entity] = (matrix, rows, newest)
+        return self._entities[entity]
+
+    def search(self, entity: str, vector: np.ndarray, k: int, side: int | None = None) -> list[Neighbour]:
+        return self.search_many(entity, np.asarray(vector, dtype=np.float32)[None, :], k, side)[0]
+
+    def search_many(self, entity: str, vectors: np.ndarray, k: int, side: int | None = None) -> list[list[Neighbour]]:
+        if not self.fallback._use_texts():
+            return self.fallback.search_many(entity, vectors, k, side)
+        loaded = self._entity(entity)
+        if loaded is None or k <= 0:
+            return [[] for _ in vectors]
+        matrix, rows, newest = loaded
+        q = np.asarray(vectors, dtype=np.float32)
+        q = q / np.where((n := np.linalg.norm(q, axis=1, keepdims=True)) > 0, n, 1.0)
+        top = min(k, len(matrix))
+        out: list[list[Neighbour]] = []
+        for start in range(0, len(q), self.BLOCK):
+            sims = q[start:start + self.BLOCK] @ matrix.T
+            cand = _top_columns(sims, top)
+            for srow, idx in zip(sims, cand):
+                scores = srow[idx]
+                # Most similar first; equal similarity: the text used most recently first (as the store).
+                order = idx[np.lexsort((-newest[idx], -np.round(scores, 6)))]
+                out.append(_expand_rows(rows, srow, order, k, side))
+        return out
+
+
+def _top_columns(sims: np.ndarray, top: int) -> np.ndarray:
+    """Per row, the columns of the ``top`` largest values, in no order (the caller sorts them)."""
+    n = sims.shape[1]
+    if top >= n:
+        return np.broadcast_to(np.arange(n), sims.shape)
+    try:  # torch ships with sentence-transformers; its top-k is ~10x numpy's argpartition here
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency
+        return np.argpartition(sims, n - top, axis=1)[:, n - top:]
+    return torch.topk(torch.from_numpy(sims), top, dim=1, sorted=False).indices.numpy()
+
+
+def _row(r: dict) -> tuple:
+    return (str(r["record_no"]), r["combo"], str(r["account_no"]), r.get("vendor"), _date(r["date"]),
+            str(r.get("amount") or "0"), r.get("memo") or "", r.get("source") or "history", int(r.get("tr_type") or 0))
+
+
+def _expand_rows(rows: list[tuple], sims: np.ndarray, order: np.ndarray, k: int, side: int | None) -> list[Neighbour]:
+    out: list[Neighbour] = []
+    for i in order:
+        score = float(sims[i])
+        for rec, combo, acct, vendor, when, amount, memo, source, tr_type in rows[i]:
+            if side and tr_type != side:
+                continue
+            out.append(Neighbour(record_no=rec, score=score, combo=combo, account_no=acct, vendor=vendor,
+                                 entry_date=when, amount=amount, memo=memo, source=source, tr_type=tr_type))
+            if len(out) >= k:
+                return out
+    return out
+
+
 def _expand(hits, k: int, side: int | None = None) -> list[Neighbour]:
     """Most similar texts first, each text's postings (of ``side``, if given) newest first, until k."""
     out: list[Neighbour] = []

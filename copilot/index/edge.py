@@ -80,6 +80,13 @@ def _hit(record: Any, score: float | None = None) -> Hit:
                payload=dict(record.payload or {}))
 
 
+def _vector(record: Any) -> np.ndarray:
+    v = record.vector
+    if isinstance(v, dict):  # named vectors: ours is the unnamed default
+        v = next(iter(v.values()))
+    return np.asarray(v, dtype=np.float32)
+
+
 class EdgeStore:
     """VectorStore over qdrant-edge shards under ``root`` (see module docstring for concurrency)."""
 
@@ -224,7 +231,7 @@ class EdgeStore:
         return [_hit(r, 0.0) for r in records]
 
     def scroll(self, name: str, filters: Filters | None = None, *, limit: int | None = None,
-               fields: Sequence[str] | None = None) -> list[Hit]:
+               fields: Sequence[str] | None = None, with_vectors: bool = False) -> list[Hit]:
         entry = self._open(name)
         if entry is None:
             return []
@@ -236,8 +243,12 @@ class EdgeStore:
             page = 1000 if limit is None else min(1000, limit - len(out))
             records, offset = entry.shard.scroll(q.ScrollRequest(offset=offset, limit=page, filter=flt,
                                                                  with_payload=_with_payload(fields),
-                                                                 with_vector=False))
-            out.extend(_hit(r, 0.0) for r in records)
+                                                                 with_vector=with_vectors))
+            if with_vectors:
+                out.extend(Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {}), vector=_vector(r))
+                           for r in records)
+            else:
+                out.extend(_hit(r, 0.0) for r in records)
             if offset is None or not records:
                 break
         return out

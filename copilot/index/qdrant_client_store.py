@@ -144,7 +144,7 @@ class QdrantClientStore:
         return [Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records]
 
     def scroll(self, name: str, filters: Filters | None = None, *, limit: int | None = None,
-               fields: Sequence[str] | None = None) -> list[Hit]:
+               fields: Sequence[str] | None = None, with_vectors: bool = False) -> list[Hit]:
         if self._dim(name) is None:
             return []
         flt = _to_filter(filters)
@@ -154,8 +154,9 @@ class QdrantClientStore:
             page = 1000 if limit is None else min(1000, limit - len(out))
             records, offset = self._call(self.client.scroll, name, scroll_filter=flt, limit=page, offset=offset,
                                          with_payload=True if fields is None else list(fields),
-                                         with_vectors=False)
-            out.extend(Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {})) for r in records)
+                                         with_vectors=with_vectors)
+            out.extend(Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {}),
+                           vector=_vector(r.vector) if with_vectors else None) for r in records)
             if offset is None or not records:
                 break
         return out
@@ -186,3 +187,9 @@ class QdrantClientStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _vector(v) -> np.ndarray:
+    if isinstance(v, dict):  # named vectors: ours is the unnamed default
+        v = next(iter(v.values()))
+    return np.asarray(v, dtype=np.float32)

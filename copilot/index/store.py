@@ -48,6 +48,7 @@ class Hit:
     id: str
     score: float  # cosine similarity for search(); 0.0 for retrieve() and scroll()
     payload: dict[str, Any] = field(default_factory=dict)
+    vector: np.ndarray | None = None  # only from scroll(with_vectors=True)
 
 
 @runtime_checkable
@@ -76,8 +77,9 @@ class VectorStore(Protocol):
         ...
 
     def scroll(self, name: str, filters: Filters | None = None, *, limit: int | None = None,
-               fields: Sequence[str] | None = None) -> list[Hit]:
-        """All points matching the filters, up to ``limit``; ``fields`` as in retrieve()."""
+               fields: Sequence[str] | None = None, with_vectors: bool = False) -> list[Hit]:
+        """All points matching the filters, up to ``limit``; ``fields`` as in retrieve(); with
+        ``with_vectors`` each hit carries its vector (float32), for an in-memory copy of a collection."""
         ...
 
     def delete(self, name: str, filters: Filters) -> None:

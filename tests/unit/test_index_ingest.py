@@ -6,6 +6,7 @@ import re
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 import pytest
 
 from copilot.domain import DimensionCombination, Posting
@@ -13,7 +14,7 @@ from copilot.domain.text import query_text
 from copilot.errors import InputError
 from copilot.index.edge import EdgeStore
 from copilot.index.embeddings import HashingEmbedder
-from copilot.engine.neighbours import ArrayNeighbours, StoreNeighbours
+from copilot.engine.neighbours import ArrayNeighbours, SnapshotNeighbours, StoreNeighbours
 from copilot.index.ingest import ACCOUNTS, POLICIES, POSTINGS, TEXT_POSTINGS_CAP, TEXTS, Ingestor, posting_point_id
 from copilot.index.policies import chunk_markdown, chunk_policies
 from copilot.index.qdrant_client_store import QdrantClientStore
@@ -282,6 +283,59 @@ def test_store_search_returns_what_training_sees(store):
                     == [(n.record_no, n.combo) for n in want if round(n.score, 4) != last])
             [batched] = served.search_many(entity, vec[None, :], 20)
             assert [n.record_no for n in batched] == [n.record_no for n in got]
+
+
+def test_bulk_snapshot_search_returns_what_the_store_returns(store):
+    """A batch import's in-memory copy of posting_texts ranks exactly as the store (both sides, k cuts)."""
+    company = make_company()
+    postings = [p.model_copy(update={"memo": p.memo.split(" inv ")[0] if i % 2 else
+                                     re.sub(r"\d", lambda m: "abcdefghij"[int(m.group())], p.memo),
+                                     "tr_type": -1 if i % 7 == 0 else 1})
+                for i, p in enumerate(make_postings(300))]
+    emb = HashingEmbedder(64)
+    Ingestor(store, emb, progress=False).ingest_company("acme", company, postings)
+    served, bulk = StoreNeighbours(store, "acme"), SnapshotNeighbours(store, "acme")
+    queries = ["Delta Air Lines | airfare client visit", "jira licences", "AWS | hosting", "toner", "zzz unseen"]
+    vecs = emb.embed(queries)
+    for entity in ("US", "UK", "DE"):
+        for side in (None, 1, -1):
+            for k in (1, 5, 20):
+                many = bulk.search_many(entity, vecs, k, side)
+                for vec, got in zip(vecs, many):
+                    want = served.search(entity, vec, k, side)
+                    # Texts tied at the k-th text's similarity may be cut differently; all above agree.
+                    cut = min([round(n.score, 5) for n in got + want], default=0.0)
+                    assert [(n.record_no, round(n.score, 5), n.combo, n.tr_type, n.entry_date) for n in got
+                            if round(n.score, 5) > cut] == \
+                        [(n.record_no, round(n.score, 5), n.combo, n.tr_type, n.entry_date) for n in want
+                         if round(n.score, 5) > cut]
+                    assert bool(got) == bool(want)
+                    one = bulk.search(entity, vec, k, side)  # alone: the same up to float rounding and ties
+                    assert [(n.record_no, round(n.score, 5)) for n in one if round(n.score, 5) > cut] == \
+                        [(n.record_no, round(n.score, 5)) for n in got if round(n.score, 5) > cut]
+    assert bulk.search_many("DE", vecs, 5) == [[] for _ in queries]  # an entity with no history
+
+
+def test_bulk_snapshot_of_a_store_without_the_text_index_uses_the_store(store):
+    company, postings = make_company(), make_postings(100)
+    emb = HashingEmbedder(64)
+    Ingestor(store, emb, progress=False).ingest_company("acme", company, postings)
+    store.drop_collection(TEXTS)
+    vec = emb.embed(["jira licences"])[0]
+    got = SnapshotNeighbours(store, "acme").search("US", vec, 10)
+    assert got and got == StoreNeighbours(store, "acme").search("US", vec, 10)
+
+
+def test_scroll_with_vectors_returns_the_stored_vectors(store):
+    company, postings = make_company(), make_postings(40)
+    emb = HashingEmbedder(64)
+    Ingestor(store, emb, progress=False).ingest_company("acme", company, postings)
+    hits = store.scroll(TEXTS, {"company": "acme"}, with_vectors=True)
+    assert hits and all(h.vector is not None and h.vector.shape == (64,) for h in hits)
+    for h in hits[:5]:
+        want = emb.embed([h.payload["text"]])[0]
+        assert float(h.vector @ want) / float(np.linalg.norm(h.vector) * np.linalg.norm(want)) > 0.9999
+    assert all(h.vector is None for h in store.scroll(TEXTS, {"company": "acme"}))
 
 
 def test_correction_goes_to_the_front_of_its_text_and_prune_drops_empty_texts(store):

@@ -262,3 +262,28 @@ def test_cli_import_and_malformed_file_exit_code(world, tmp_path, monkeypatch, c
         assert "line 2" in err and "field DEBIT" in err and "Traceback" not in err
     finally:
         get_settings.cache_clear()
+
+
+def test_a_large_import_searches_an_in_memory_copy_of_the_index_with_the_same_result(world, reviews, tmp_path,
+                                                                                      monkeypatch):
+    from copilot.engine.neighbours import SnapshotNeighbours
+
+    src = tmp_path / "je.csv"
+    src.write_text(je_csv(12, comment_every=5))
+    calls = []
+    real = SnapshotNeighbours.search_many
+    monkeypatch.setattr(SnapshotNeighbours, "search_many",
+                        lambda self, *a, **kw: calls.append(len(a[1])) or real(self, *a, **kw))
+    outputs = {}
+    for bulk in (0, 10):  # 0: never; 10: this 36-line file is "large"
+        settings = world.settings.model_copy(update={"bulk_search_min_lines": bulk})
+        out = tmp_path / f"bulk{bulk}.csv"
+        BatchImporter(settings, PAT, suggestions=world.service, reviews=reviews.reviews, db=reviews.db).run(
+            src, ImportOptions(company="acme", entity="US", as_of=AS_OF, chunk_size=7, out=str(out)))
+        data = rows(out)
+        drop = data[0].index("AI_REVIEW_ID")  # new review rows each run; everything else must match
+        outputs[bulk] = [r[:drop] + r[drop + 1:] for r in data]
+        if bulk == 0:
+            assert not calls
+    assert calls and sum(calls) > 0
+    assert outputs[0] == outputs[10]
