@@ -87,7 +87,7 @@ class Engine:
     def _order(self, cands: list[Candidate], x: np.ndarray, signals: Signals) -> tuple[list[Candidate], np.ndarray]:
         """Score, calibrate and sort candidates (corrections first)."""
         raw = self.model.scorer.raw(x)
-        return self._sorted(cands, raw, self.model.scorer.calibrate(raw), signals)
+        return self._sorted(cands, raw, self.model.scorer.calibrate_line(raw), signals)
 
     def _sorted(self, cands: list[Candidate], raw: np.ndarray, conf: np.ndarray,
                 signals: Signals) -> tuple[list[Candidate], np.ndarray]:
@@ -218,7 +218,6 @@ class Engine:
         matrix = np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
         raw_all = np.concatenate([self.model.scorer.raw(matrix[a:a + 8192]) for a in range(0, len(matrix), 8192)]) \
             if len(matrix) else np.zeros(0)
-        conf_all = self.model.scorer.calibrate(raw_all) if len(raw_all) else np.zeros(0)
         if self.policies is not None and self.policies_many is not None:
             # Policy clauses depend only on the text: one batched query for the distinct texts.
             texts_now = list(dict.fromkeys(t for _, _, t, *_ in prepared))
@@ -229,7 +228,8 @@ class Engine:
         for i, r, t, sig, found_cands, x in prepared:
             started = time.perf_counter()
             n = 0 if x is None else len(x)
-            cands, conf = (self._sorted(found_cands, raw_all[at:at + n], conf_all[at:at + n], sig)
+            raw = raw_all[at:at + n]
+            cands, conf = (self._sorted(found_cands, raw, self.model.scorer.calibrate_line(raw), sig)
                            if n else ([], np.zeros(0)))
             at += n
             if t not in policies and self.policies is not None:

@@ -26,7 +26,7 @@ from copilot.engine.scorer import Scorer
 from copilot.engine.timesheets import Timesheets
 
 log = logging.getLogger(__name__)
-MODEL_VERSION = 2  # 2: per-side vendor history
+MODEL_VERSION = 3  # 2: per-side vendor history; 3: the best candidate of a line calibrated apart
 
 
 @dataclass
@@ -205,7 +205,8 @@ def build_company_model(name: str, company: Company, postings: Sequence[Posting]
                     fit.append(extra)
         if fit and cal:
             scorer = Scorer.fit(np.vstack([x for x, _ in fit]), np.concatenate([y for _, y in fit]),
-                                np.vstack([x for x, _ in cal]), np.concatenate([y for _, y in cal]))
+                                np.vstack([x for x, _ in cal]), np.concatenate([y for _, y in cal]),
+                                cal_lines=np.array([len(y) for _, y in cal]))
             scorer.report["candidate_recall"] = float(np.mean([y.any() for _, y in kept]))
             scorer.report["cold_start_rows"] = len(pick)
     say("counting history and fitting lexical classifiers")
