@@ -141,6 +141,11 @@ def main(argv: list[str] | None = None) -> None:
         f"{d['errors']:,} | {embedded:,} |", "",
         f"Review reasons: " + ", ".join(f"{k} {v:,}" for k, v in sorted(d['review_reasons'].items(),
                                                                           key=lambda kv: -kv[1])[:6]) + ".",
+        f"Similar-posting search: "
+        + (f"an in-memory copy of the index, read once per entity (files of {settings.bulk_search_min_lines:,}+ "
+           f"lines; its load is inside the wall time)" if settings.bulk_search_min_lines
+           and info["lines"] >= settings.bulk_search_min_lines else "one store query per block of lines") + ". "
+        f"**Target 1,000 lines/s: {'met' if lines_s >= 1000 else 'not met'} ({lines_s:,.0f} lines/s).**",
         f"Machine: {os.cpu_count()} cores, load average {load[0]:.1f} / {load[1]:.1f} at the end (shared with "
         f"other jobs). Model and validation-context load excluded (once per process); the file is parsed "
         f"twice (a first pass checks every line before any work).",
