@@ -262,6 +262,7 @@ class Engine:
         ev: list[Evidence] = []
         per_combo: Counter = Counter()
         similar = Counter(n.combo for n in signals.neighbours)
+        similar_account = Counter(n.account_no for n in signals.neighbours)
         for n in signals.neighbours:
             if n.combo in keys and per_combo[n.combo] < 3:
                 per_combo[n.combo] += 1
@@ -270,6 +271,7 @@ class Engine:
                                    data={"date": n.entry_date.isoformat(), "amount": n.amount,
                                          "combo": n.combo, "vendor": n.vendor,
                                          "similar_count": similar[n.combo],
+                                         "account_count": similar_account[n.account_no],
                                          "neighbours": len(signals.neighbours)}))
         counts, n_vendor = self.model.history.vendor_counts(request.entity, signals.vendor_id, request.tr_type)
         if n_vendor:

@@ -141,6 +141,9 @@ def build_facts(request: SuggestionRequest, codings: list[RankedCoding], evidenc
         for e in kinds.get("timesheet", ()):
             if combo.dims.get("project") == e.ref:
                 lines.append(_timesheet_fact(e, company, reasoning))
+        home = _home_fact(request, combo, company, reasoning)
+        if home:
+            lines.append(home)
         for e in kinds.get("employee_history", ()):
             share = next((as_decimal(v) for k, v in (e.data.get("by_combo") or {}).items() if same_coding(k, combo)), None)
             if share is not None and 0 < share <= 1:
@@ -192,11 +195,17 @@ def _posting_facts(combo: DimensionCombination, postings: list[Evidence], reason
     if not postings:
         return []
     # The engine cites a few postings per coding and states how many of all its neighbours agreed.
-    stated = next(((e.data["similar_count"], e.data["neighbours"]) for e in postings
-                   if e.data.get("similar_count") and e.data.get("neighbours")
+    stated = next((e for e in postings if e.data.get("similar_count") and e.data.get("neighbours")
                    and same_coding(e.data.get("combo"), combo)), None)
     if stated:
-        return [reasoning.render("posting", count=stated[0], total=stated[1], pct=pct(*stated))]
+        count, total = stated.data["similar_count"], stated.data["neighbours"]
+        lines = [reasoning.render("posting", count=count, total=total, pct=pct(count, total))]
+        # Most neighbours may agree on the account and split on a dimension: say so.
+        account = stated.data.get("account_count")
+        if isinstance(account, int) and account > count:
+            lines.append(reasoning.render("posting_account", count=account, total=total, pct=pct(account, total),
+                                          account=combo.account_no))
+        return lines
     if any(e.data.get("neighbours") for e in postings):
         # The list is a sample of the neighbours, not all of them: counting it would understate the total.
         return []
@@ -227,6 +236,20 @@ def _vendor_facts(combo: DimensionCombination, e: Evidence, reasoning: Prompt) -
         part = "vendor_share" if total == total.to_integral() else "vendor_share_weighted"
         return [reasoning.render(part, vendor=name, pct=pct(v, 1), total=_num(total))]
     return [reasoning.render("vendor_share_weighted", vendor=name, pct=pct(v, total), total=_num(total))]
+
+
+def _home_fact(request: SuggestionRequest, combo: DimensionCombination, company: Company,
+               reasoning: Prompt) -> str | None:
+    """Master data: the coding's department or location is the employee's own."""
+    employee = company.employees.get(request.employee or request.known_dims.get("employee") or "")
+    if employee is None:
+        return None
+    same = [(d, v) for d, v in (("department", employee.department), ("location", employee.location))
+            if v and combo.dims.get(d) == v]
+    if not same:
+        return None
+    what = " and ".join(f"{d} {v}" for d, v in same)
+    return reasoning.render("employee_home", what=what, employee=f"{employee.name} ({employee.employee_id})")
 
 
 def _timesheet_fact(e: Evidence, company: Company, reasoning: Prompt) -> str:

@@ -275,6 +275,8 @@ def allowances(request: SuggestionRequest, codings: list[RankedCoding], evidence
                 add_text(data["vendor"])
             add_number(data.get("similar_count"), data.get("neighbours"))
             add_share(data.get("similar_count"), data.get("neighbours"))
+            add_number(data.get("account_count"))
+            add_share(data.get("account_count"), data.get("neighbours"))
         elif e.kind == "vendor_history":
             total = data.get("total")
             add_number(total)

@@ -75,7 +75,7 @@ def test_good_answer_uses_the_llm_ranking_and_text(vcr_replay):
     assert "C1" not in ex.reasoning and "37 of 41" in ex.reasoning
     assert "12,500.00 USD" in ex.narrative and "coded to 6100 Travel · department SALES" in ex.narrative
     assert ex.coding_reasons[TRAVEL_OPS.key].startswith("Same account 6100 but department OPS")
-    assert ex.prompt_version == "rerank@1.0.0+reasoning@1.3.0" and len(ex.prompt_hash) == 64
+    assert ex.prompt_version == "rerank@1.0.0+reasoning@1.4.0" and len(ex.prompt_hash) == 64
     assert plays == 1 and gateway.attempts == 1 and gateway.last_usage["prompt_tokens"] == 1630
 
 
@@ -93,7 +93,7 @@ def test_rate_limit_that_persists_falls_back(vcr_replay):
     assert ex.fallback_reason == "openai/gpt-4o-mini: rate limited (429) after 3 attempts"
     assert ex.order == [TRAVEL.key, MEALS.key, TRAVEL_OPS.key]  # the engine's order stands
     assert ex.narrative and "12,500.00 USD" in ex.narrative
-    assert ex.prompt_version == "reasoning@1.3.0+narrative@1.1.0+rerank@1.0.0"
+    assert ex.prompt_version == "reasoning@1.4.0+narrative@1.1.0+rerank@1.0.0"
 
 
 @slow

@@ -151,7 +151,7 @@ def test_deterministic_reasoning_states_evidence_facts(explainer):
     assert set(ex.coding_reasons) == {TRAVEL.key, MEALS.key, TRAVEL_OPS.key}
     assert ex.coding_reasons[MEALS.key].startswith("1 of 16 similar postings (6%)")
     assert ex.narrative is None  # 1,180.00 is below the 10,000 materiality threshold
-    assert ex.prompt_version == "reasoning@1.3.0" and len(ex.prompt_hash) == 64
+    assert ex.prompt_version == "reasoning@1.4.0" and len(ex.prompt_hash) == 64
 
 
 def test_deterministic_narrative_for_material_line(explainer):
@@ -162,7 +162,7 @@ def test_deterministic_narrative_for_material_line(explainer):
                  '"Delta flight NYC-SFO client visit"', "coded to 6100 Travel", "37 of 41 prior bills",
                  "outside the usual range", "Confidence is 82%", "runner-up, 6200 Meals and Entertainment"):
         assert part in n, part
-    assert ex.prompt_version == "reasoning@1.3.0+narrative@1.1.0"
+    assert ex.prompt_version == "reasoning@1.4.0+narrative@1.1.0"
 
 
 def test_low_confidence_narrative_says_review_is_needed(explainer):

@@ -4,6 +4,7 @@ not only the similar postings (a 95 % suggestion backed by "1 of 50 similar post
 import pytest
 
 from copilot.domain import SuggestionRequest
+from copilot.domain.master import Employee
 from copilot.engine.engine import EMPLOYEE_CITE, TEXT_MODEL_CITE, Engine
 from copilot.engine.model import build_company_model, posting_text
 from copilot.engine.neighbours import ArrayNeighbours
@@ -16,7 +17,9 @@ from tests.support.acme import make_company, make_postings
 @pytest.fixture(scope="module")
 def staffed(embedder):
     """Acme's books where employee E7 files the sales team's travel and E9 the engineers'."""
-    company = make_company()
+    base = make_company()
+    company = base.model_copy(update={"employees": {**base.employees, "E7": Employee(
+        employee_id="E7", name="Pat Lee", department="SALES", location="NYC")}})
     postings = []
     for p in make_postings(1200, seed=5):
         if p.account_no == "6100" and p.dims.get("department") in ("SALES", "ENG"):
@@ -95,3 +98,36 @@ def test_an_invented_share_is_not_grounded(staffed):
     assert allowed.check(f"E7 put {fake}% of their past lines to this coding") != []
     assert check_grounding(f"{fake}% of lines", allowed_codes=set(), allowed_amounts=set(), allowed_dates=set(),
                            allowed_numbers=allowed.numbers) != []
+
+
+def test_the_employee_master_is_cited_when_it_gives_the_coding_s_department(staffed):
+    req = SuggestionRequest(entity="US", vendor="V1", memo="airfare", amount="300.00", employee="E7")
+    s = _explained(staffed, req)
+    top = s.codings[0]
+    assert top.combination.dims["department"] == "SALES" and top.combination.dims["location"] == "NYC"
+    assert "the employee master gives Pat Lee (E7) department SALES and location NYC" in top.reasoning
+    for c in s.codings[1:]:
+        dims = c.combination.dims
+        said = [part for part in ("department SALES", "location NYC")
+                if f"{part.split()[0]}={part.split()[1]}" in c.combination.key]
+        if said:
+            assert f"the employee master gives Pat Lee (E7) {' and '.join(said)}" in c.reasoning
+        else:
+            assert "employee master" not in c.reasoning, dims
+    _check_grounded(staffed, req, s)
+
+
+def test_neighbours_agreeing_on_the_account_but_split_on_a_dimension_are_counted(staffed):
+    req = SuggestionRequest(entity="US", vendor="V1", memo="airfare visit conference", amount="300.00")
+    s = _explained(staffed, req)
+    cands, _, signals = staffed.rank(req)
+    total = len(signals.neighbours)
+    for c in s.codings:
+        same = sum(n.combo == c.combination.key.split("|vendor=")[0] for n in signals.neighbours)
+        acct = sum(n.account_no == c.combination.account_no for n in signals.neighbours)
+        if same and acct > same:
+            assert f"{acct} of {total} similar postings ({round(100 * acct / total)}%) used account " \
+                   f"{c.combination.account_no}" in c.reasoning
+    # Neighbours split between SALES and ENG on account 6100: all 50 used the account.
+    assert any(f"{total} of {total} similar postings (100%) used account 6100" in c.reasoning for c in s.codings)
+    _check_grounded(staffed, req, s)
