@@ -14,6 +14,7 @@ import argparse
 import os
 import statistics
 import time
+import uuid
 
 import numpy as np
 
@@ -54,9 +55,12 @@ def main(argv: list[str] | None = None) -> None:
     p50, p95, p99 = (float(np.percentile(times, q)) for q in (50, 95, 99))
     # The same lines with a memo never seen before (a new invoice number): the text must go through
     # the embedding model on the request path, as for a memo the company has never typed.
+    # The embedding cache persists across runs: a salt unique to this run keeps the texts unseen.
+    salt = uuid.uuid4().hex[:6].upper()
+    service.embedder.embed([f"warm-up {salt}"])  # the model loads on its first new text: not a request's cost
     novel = []
     for i, r in enumerate(requests[:200]):
-        fresh = r.model_copy(update={"memo": f"{r.memo} INV-{rng.integers(10**7):07d}"})
+        fresh = r.model_copy(update={"memo": f"{r.memo} INV-{salt}{i:04d}"})
         t0 = time.perf_counter()
         service.suggest(args.company, fresh)
         novel.append((time.perf_counter() - t0) * 1000)
@@ -74,6 +78,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{statistics.mean(times):.1f} | {len(times) / wall:.0f} |",
         f"| never seen (embedded on the request path) | {len(novel)} | {n50:.1f} | {n95:.1f} | "
         f"{float(np.percentile(novel, 99)):.1f} | {statistics.mean(novel):.1f} | {1000 / statistics.mean(novel):.0f} |",
+        "",
+        f"Target p95 ≤ 30 ms: {'met' if p95 <= 30 else 'not met'} for texts seen before ({p95:.1f} ms), "
+        f"{'met' if n95 <= 30 else 'not met'} for never-seen texts ({n95:.1f} ms; the embedding model's own "
+        f"call is part of it). The embedding model is loaded before timing.",
     ])
     print(md)
     if not args.no_write:
