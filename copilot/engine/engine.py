@@ -12,7 +12,6 @@
 from __future__ import annotations
 
 import copy
-
 import time
 from collections import Counter
 from typing import Callable, Protocol, Sequence

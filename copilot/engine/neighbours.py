@@ -185,9 +185,10 @@ class SnapshotNeighbours:
     and converts every hit's payload (each text's postings) to Python objects. Here each entity's
     texts are read once (vectors and postings), and a block of queries is one matrix product: exact
     cosine search with the ranking and tie-breaks of StoreNeighbours, so the engine sees the same
-    neighbours (texts tied at the k-th similarity may be cut differently, as between two stores). The copy is taken when an entity is first searched: corrections indexed after that are
-    not seen by this batch (the next one reads them). A company indexed before ``posting_texts``
-    existed has nothing to copy, and is searched in the store.
+    neighbours (texts tied at the k-th similarity may be cut differently, as between two stores).
+    The copy is taken when an entity is first searched: corrections indexed after that are not seen
+    by this batch (the next one reads them). A company indexed before ``posting_texts`` existed has
+    nothing to copy, and is searched in the store.
     """
 
     BLOCK = 256  # queries per matrix product: 256 x 50k texts is a 50 MB score block

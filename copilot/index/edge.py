@@ -28,7 +28,7 @@ import numpy as np
 
 from copilot.errors import ConfigurationError, InputError
 from copilot.index.store import (INDEXED_KEYS, Filters, Hit, Point, as_vector, as_vectors, check_filters,
-                                 check_point_id)
+                                 check_point_id, stored_vector)
 
 _NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")
 _UPSERT_BATCH = 2048
@@ -75,16 +75,9 @@ def _with_payload(fields: Sequence[str] | None) -> Any:
     return True if fields is None else _edge().PayloadSelector.Include(list(fields))
 
 
-def _hit(record: Any, score: float | None = None) -> Hit:
+def _hit(record: Any, score: float | None = None, *, vector: bool = False) -> Hit:
     return Hit(id=str(record.id), score=float(record.score if score is None else score),
-               payload=dict(record.payload or {}))
-
-
-def _vector(record: Any) -> np.ndarray:
-    v = record.vector
-    if isinstance(v, dict):  # named vectors: ours is the unnamed default
-        v = next(iter(v.values()))
-    return np.asarray(v, dtype=np.float32)
+               payload=dict(record.payload or {}), vector=stored_vector(record.vector) if vector else None)
 
 
 class EdgeStore:
@@ -244,11 +237,7 @@ class EdgeStore:
             records, offset = entry.shard.scroll(q.ScrollRequest(offset=offset, limit=page, filter=flt,
                                                                  with_payload=_with_payload(fields),
                                                                  with_vector=with_vectors))
-            if with_vectors:
-                out.extend(Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {}), vector=_vector(r))
-                           for r in records)
-            else:
-                out.extend(_hit(r, 0.0) for r in records)
+            out.extend(_hit(r, 0.0, vector=with_vectors) for r in records)
             if offset is None or not records:
                 break
         return out

@@ -22,7 +22,7 @@ import numpy as np
 
 from copilot.errors import ConfigurationError, InputError, UpstreamError
 from copilot.index.store import (INDEXED_KEYS, Filters, Hit, Point, as_vector, as_vectors, check_filters,
-                                 check_point_id)
+                                 check_point_id, stored_vector)
 
 _UPSERT_BATCH = 512
 
@@ -156,7 +156,7 @@ class QdrantClientStore:
                                          with_payload=True if fields is None else list(fields),
                                          with_vectors=with_vectors)
             out.extend(Hit(id=str(r.id), score=0.0, payload=dict(r.payload or {}),
-                           vector=_vector(r.vector) if with_vectors else None) for r in records)
+                           vector=stored_vector(r.vector) if with_vectors else None) for r in records)
             if offset is None or not records:
                 break
         return out
@@ -187,9 +187,3 @@ class QdrantClientStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def _vector(v) -> np.ndarray:
-    if isinstance(v, dict):  # named vectors: ours is the unnamed default
-        v = next(iter(v.values()))
-    return np.asarray(v, dtype=np.float32)

@@ -136,6 +136,13 @@ def as_vector(vector: np.ndarray | Sequence[float], dim: int | None = None) -> l
     return arr.tolist()
 
 
+def stored_vector(value: Any) -> np.ndarray:
+    """A vector as a store returns it (a list, or a dict of named vectors: ours is the only one)."""
+    if isinstance(value, dict):
+        value = next(iter(value.values()))
+    return np.asarray(value, dtype=np.float32)
+
+
 def as_vectors(points: Sequence[Point], dim: int) -> list[list[float]]:
     """All the points' vectors as lists, validated once for the whole batch (much faster than per row)."""
     rows = [np.asarray(p.vector, dtype=np.float32).reshape(-1) for p in points]
