@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     bulk_search_min_lines: int = Field(
         default=2000, description="Batch imports of at least this many lines search similar postings in an "
                                   "in-memory copy of the company's index (read once; 0 = never)")
+    batch_workers: int = Field(
+        default=0, ge=0, description="Worker processes that suggest the lines of a large batch import "
+                                     "(0 = one per CPU core, 1 = none: all in the importing process)")
+    batch_parallel_min_lines: int = Field(
+        default=10000, ge=0, description="Batch imports of at least this many lines use the worker processes "
+                                         "(starting them costs a few seconds)")
     materiality_threshold: Decimal = Field(default=Decimal("10000"), description="Narratives for lines at or above this amount")
     review_confidence_threshold: float = Field(default=0.6, description="Below this calibrated confidence a line goes to human review")
     ui_host_origins: list[str] = Field(default_factory=list, description="Origins that may frame the UI pages and talk to the sidebar by postMessage, e.g. [\"https://www.intacct.com\"] (docs/ui.md)")

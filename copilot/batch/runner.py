@@ -15,6 +15,7 @@ import hashlib
 import io
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -120,13 +121,26 @@ class BatchImporter:
             summary.status = "done"
             return summary
         total = self._check_all(path, company, opts)
+        todo = total - int(ckpt.counters.get("lines", 0))
         bulk = self.settings.bulk_search_min_lines
-        if bulk and total - int(ckpt.counters.get("lines", 0)) >= bulk:
+        snapshot = None
+        if bulk and todo >= bulk:
             # Many lines: search an in-memory copy of the index (one matrix product per block of lines)
             # instead of one store query per line; same neighbours, a fraction of the time.
             from copilot.engine.neighbours import SnapshotNeighbours
 
-            engine = engine.with_neighbours(SnapshotNeighbours(self.suggestions.store, opts.company))
+            snapshot = SnapshotNeighbours(self.suggestions.store, opts.company)
+            engine = engine.with_neighbours(snapshot)
+        pool = self._pool(engine, snapshot, todo) if snapshot is not None else None
+        try:
+            return self._run(path, out, opts, engine, reader, ckpt, total, pool)
+        finally:
+            if pool is not None:
+                pool.close()
+
+    def _run(self, path: Path, out: Path, opts: ImportOptions, engine, reader: TemplateReader, ckpt: Checkpoint,
+             total: int, pool) -> Summary:
+        company = engine.model.company
         from copilot.batch.checks import LineChecks
 
         checks = LineChecks(self._validator(opts.company), reader.kind, company, as_of=opts.as_of) \
@@ -142,8 +156,24 @@ class BatchImporter:
                 ckpt.save(out)
             fp = hashlib.sha256()
             chunk = _Chunk()
+            # Chunks being suggested, oldest first: they are committed strictly in file order, so the
+            # checkpoint always marks a prefix of the file, however many are in flight.
+            window: deque[tuple[_Chunk, Callable[[], list]]] = deque()
             committed_now = 0
             started = time.perf_counter()
+
+            def commit_until(in_flight: int, *, at_end: bool = False) -> None:
+                nonlocal committed_now
+                while len(window) > in_flight:
+                    done, answers = window.popleft()
+                    committed_now += self._commit(done, answers(), opts, checks, reviews, links, columns, output,
+                                                  ckpt, fp, out, summary)
+                    self._tick(summary)
+                    if (opts.stop_after is not None and committed_now >= opts.stop_after
+                            and (window or not at_end)):
+                        raise Interrupted(f"stopped after line {ckpt.line}")
+
+            depth = pool.depth if pool is not None else 0
             for record in reader.records():
                 line = reader.parse(record) if record.kind == "data" else None
                 if record.line <= ckpt.line:  # committed by an earlier run: check, do not redo
@@ -154,17 +184,14 @@ class BatchImporter:
                     continue
                 if line is not None and chunk.lines and (
                         (line.starts_entry and chunk.lines >= opts.chunk_size) or chunk.lines >= 10 * opts.chunk_size):
-                    committed_now += self._commit(chunk, opts, engine, checks, reviews, links, columns, output,
-                                                  ckpt, fp, out, summary)
-                    self._tick(summary)
-                    if opts.stop_after is not None and committed_now >= opts.stop_after:
-                        raise Interrupted(f"stopped after line {ckpt.line}")
+                    window.append((chunk, self._suggest(chunk, engine, pool)))
+                    commit_until(depth)
                     chunk = _Chunk()
                 chunk.records.append((record, line))
                 chunk.lines += line is not None
             if chunk.records:
-                self._commit(chunk, opts, engine, checks, reviews, links, columns, output, ckpt, fp, out, summary)
-                self._tick(summary)
+                window.append((chunk, self._suggest(chunk, engine, pool)))
+            commit_until(0, at_end=True)
             output.finish(out)
             ckpt.done = True
             ckpt.save(out)
@@ -172,6 +199,15 @@ class BatchImporter:
             return summary
         finally:
             output.close()
+
+    def _pool(self, engine, snapshot, todo: int):
+        """Worker processes for the suggestions, when the import is big enough to repay starting them."""
+        from copilot.batch.parallel import SuggestPool, worker_count
+
+        workers = worker_count(self.settings.batch_workers)
+        if workers < 2 or todo < self.settings.batch_parallel_min_lines or not snapshot.available:
+            return None
+        return SuggestPool.start(engine, workers=workers, neighbours=snapshot, settings=self.settings)
 
     def _tick(self, summary: Summary) -> None:
         if self.progress is not None:
@@ -220,7 +256,18 @@ class BatchImporter:
                 dims.setdefault(key, i)
         return {"added": added, "width": width + len(added), "ai": ai_index, "account": account, "dims": dims}
 
-    def _commit(self, chunk: _Chunk, opts: ImportOptions, engine, checks, reviews, links, columns: dict,
+    def _suggest(self, chunk: _Chunk, engine, pool) -> Callable[[], list]:
+        """Start suggesting a chunk's visible lines; the returned call gives the answers, in line order."""
+        requests = [ln.request() for _, ln in chunk.records if ln is not None and self.principal.can_see(ln.entity)]
+        if not requests:
+            return list
+        if pool is None:
+            answers = engine.suggest_many(requests, return_errors=True)
+            return lambda: answers
+        future = pool.submit(requests)
+        return lambda: pool.result(future)
+
+    def _commit(self, chunk: _Chunk, answers: list, opts: ImportOptions, checks, reviews, links, columns: dict,
                 output: PartialOutput, ckpt: Checkpoint, fp, out: Path, summary: Summary) -> int:
         lines = [ln for _, ln in chunk.records if ln is not None]
         # A chunk builds a few hundred thousand objects (suggestions, evidence, outcomes) that all live
@@ -228,7 +275,7 @@ class BatchImporter:
         # lines). Each full collection would walk them all for nothing: 10.2 s of a 49.6 s
         # 10,000-line import went to the cyclic GC; with it paused per chunk, 0.6 s.
         with bulk_load():
-            outcomes = self._outcomes(lines, engine, columns, opts)
+            outcomes = self._outcomes(lines, answers, columns)
             if checks is not None:
                 checks.apply(outcomes)
             items = [(o.line.line, o.suggestion) for o in outcomes if o.status == "review" and o.suggestion]
@@ -251,16 +298,15 @@ class BatchImporter:
         ckpt.save(out)
         return len(lines)
 
-    def _outcomes(self, lines: list[BatchLine], engine, columns: dict, opts: ImportOptions) -> list[Outcome]:
+    def _outcomes(self, lines: list[BatchLine], answers: list, columns: dict) -> list[Outcome]:
+        """``answers``: the suggestions of the lines the principal may see, in order (see _suggest)."""
         from copilot.errors import PermissionDenied
 
-        visible = [ln for ln in lines if self.principal.can_see(ln.entity)]
-        answers = engine.suggest_many([ln.request() for ln in visible], return_errors=True) if visible else []
-        by_line = {ln.line: a for ln, a in zip(visible, answers)}
+        visible = iter(answers)
         threshold = self.settings.review_confidence_threshold
         out = []
         for ln in lines:
-            answer = by_line.get(ln.line) or PermissionDenied(
+            answer = next(visible) if self.principal.can_see(ln.entity) else PermissionDenied(
                 f"user {self.principal.user_id!r} has no access to entity {ln.entity!r}")
             out.append(decide(ln, answer, columns["dims"], threshold))
         return out

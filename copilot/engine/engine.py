@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import time
 from collections import Counter
-from typing import Callable, Protocol, Sequence
+from typing import Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
@@ -142,8 +142,14 @@ class Engine:
         return suggestion
 
     # -- many lines at once (batch import, bank feeds) ---------------------------------------------
+    def text_for(self, request: SuggestionRequest) -> str:
+        """The text embedded for a request: the vendor's name and the memo, as postings are indexed."""
+        vendor = clean(request.vendor) or None
+        return query_text(self.model.vendor_name(self.model.resolve_vendor(vendor)), clean(request.memo))
+
     def suggest_many(self, requests: Sequence[SuggestionRequest], *, llm: bool = False,
-                     return_errors: bool = False) -> list[Suggestion | CopilotError]:
+                     return_errors: bool = False, vectors: Mapping[str, np.ndarray] | None = None,
+                     policies: Mapping[str, list[Evidence]] | None = None) -> list[Suggestion | CopilotError]:
         """suggest() for many lines: the same answers, a fraction of the work per line.
 
         Identical requests are answered once. Retrieval (neighbours, vendor history, lexical scores,
@@ -155,6 +161,8 @@ class Engine:
         Explanations use the deterministic templates unless ``llm`` is set: one LLM call per line
         would cost more than everything else together. With ``return_errors`` a line that cannot be
         answered (unknown entity or account) gets its CopilotError in place instead of raising.
+        ``vectors`` and ``policies`` (by ``text_for``) are used instead of embedding and searching
+        for the texts they hold: a batch worker gets them from the process that owns the model and store.
         """
         out: list[Suggestion | CopilotError | None] = [None] * len(requests)
         cleaned = [self.model.enrich(r.model_copy(update={"memo": clean(r.memo), "vendor": clean(r.vendor) or None}))
@@ -167,7 +175,11 @@ class Engine:
         text_of = {i: query_text(self.model.vendor_name(self.model.resolve_vendor(cleaned[i].vendor)),
                                  cleaned[i].memo) for i in unique}
         texts = list(dict.fromkeys(text_of.values()))
-        vectors = dict(zip(texts, self.embedder.embed(texts))) if texts else {}
+        given = vectors or {}
+        missing = [t for t in texts if t not in given]
+        vectors = {t: given[t] for t in texts if t in given}
+        if missing:
+            vectors.update(zip(missing, self.embedder.embed(missing)))
 
         # One batched neighbour query per entity and side over its distinct texts.
         wanted: dict[tuple[str, int], dict[str, None]] = {}
@@ -179,7 +191,7 @@ class Engine:
             vecs = np.stack([vectors[t] for t in ts])
             for t, hits in zip(ts, _search_many(self.neighbours, entity, vecs, self.k, side)):
                 found[(entity, side, t)] = hits
-        policies: dict[str, list[Evidence]] = {}
+        policies = dict(policies or {})
         signals: dict[tuple, Signals] = {}
         # Lines that differ only in amount, date or document share candidates and features: only the
         # amount features change (the date and document play no part in ranking).
@@ -219,7 +231,7 @@ class Engine:
             if len(matrix) else np.zeros(0)
         if self.policies is not None and self.policies_many is not None:
             # Policy clauses depend only on the text: one batched query for the distinct texts.
-            texts_now = list(dict.fromkeys(t for _, _, t, *_ in prepared))
+            texts_now = list(dict.fromkeys(t for _, _, t, *_ in prepared if t not in policies))
             if texts_now:
                 policies.update(zip(texts_now, self.policies_many(
                     self.model.name, np.stack([vectors[t] for t in texts_now]), 2)))

@@ -42,6 +42,7 @@ def fold_correction(model, posting: Posting) -> Posting:
         update["dims"] = {**posting.dims, "vendor": vendor}
     posting = posting.model_copy(update=update)
     model.history.add(posting)
+    model.info.pop("_file", None)  # the model no longer equals the file it was loaded from
     return posting
 
 

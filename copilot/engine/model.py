@@ -65,6 +65,8 @@ class CompanyModel:
             from copilot.errors import ConfigurationError
             raise ConfigurationError(f"{path}: model version {getattr(model, 'version', '?')} is stale; "
                                      "re-run `copilot ingest`")
+        # Which file this is, while it is unchanged (learning drops it): batch workers load the same one.
+        model.info["_file"] = (str(path), path.stat().st_mtime)
         return model
 
     def vendor_name(self, vendor: str | None) -> str | None:

@@ -6,10 +6,12 @@ scorer is trained on the same kind of evidence it sees when serving.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date
-from typing import Protocol, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterable, Protocol, Sequence
 
 import numpy as np
 
@@ -195,10 +197,53 @@ class SnapshotNeighbours:
 
     def __init__(self, store, company: str, texts_collection: str = "posting_texts") -> None:
         self.store, self.company, self.texts_collection = store, company, texts_collection
-        self.fallback = StoreNeighbours(store, company, texts_collection=texts_collection)
+        self.fallback = StoreNeighbours(store, company, texts_collection=texts_collection) if store is not None else None
         self._entities: dict[str, tuple[np.ndarray, list[tuple], np.ndarray] | None] = {}
 
+    @property
+    def available(self) -> bool:
+        """Whether the company's texts can be copied (a company indexed before posting_texts cannot)."""
+        return self.fallback is None or self.fallback._use_texts()
+
+    def export(self, directory: Path, entities: Iterable[str]) -> Path:
+        """Write the copy of these entities for other processes (``SnapshotNeighbours.load``).
+
+        Vectors go to .npy files that readers memory-map, so every worker of a batch shares one copy
+        in the page cache; each text's postings are pickled."""
+        directory.mkdir(parents=True, exist_ok=True)
+        index: dict[str, int | None] = {}
+        for n, entity in enumerate(sorted(set(entities))):
+            loaded = self._entity(entity)
+            index[entity] = None if loaded is None else n
+            if loaded is not None:
+                matrix, rows, newest = loaded
+                np.save(directory / f"{n}.vectors.npy", matrix)
+                np.save(directory / f"{n}.newest.npy", newest)
+                with open(directory / f"{n}.rows.pkl", "wb") as fh:
+                    pickle.dump(rows, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        with open(directory / "index.pkl", "wb") as fh:
+            pickle.dump({"company": self.company, "entities": index}, fh)
+        return directory
+
+    @classmethod
+    def load(cls, directory: Path) -> "SnapshotNeighbours":
+        """A copy written by ``export``: it searches only the entities exported (others have no neighbours)."""
+        with open(directory / "index.pkl", "rb") as fh:
+            index = pickle.load(fh)  # our own file, written by export() for this batch
+        snap = cls(None, index["company"])
+        for entity, n in index["entities"].items():
+            if n is None:
+                snap._entities[entity] = None
+                continue
+            with open(directory / f"{n}.rows.pkl", "rb") as fh:
+                rows = pickle.load(fh)
+            snap._entities[entity] = (np.load(directory / f"{n}.vectors.npy", mmap_mode="r"), rows,
+                                      np.load(directory / f"{n}.newest.npy"))
+        return snap
+
     def _entity(self, entity: str):
+        if entity not in self._entities and self.store is None:
+            return None
         if entity not in self._entities:
             hits = self.store.scroll(self.texts_collection, {"company": self.company, "entity": entity},
                                      with_vectors=True)
@@ -217,7 +262,7 @@ class SnapshotNeighbours:
         return self.search_many(entity, np.asarray(vector, dtype=np.float32)[None, :], k, side)[0]
 
     def search_many(self, entity: str, vectors: np.ndarray, k: int, side: int | None = None) -> list[list[Neighbour]]:
-        if not self.fallback._use_texts():
+        if not self.available:
             return self.fallback.search_many(entity, vectors, k, side)
         loaded = self._entity(entity)
         if loaded is None or k <= 0:

@@ -316,6 +316,21 @@ def test_bulk_snapshot_search_returns_what_the_store_returns(store):
     assert bulk.search_many("DE", vecs, 5) == [[] for _ in queries]  # an entity with no history
 
 
+def test_an_exported_snapshot_searches_like_the_one_it_was_written_from(store, tmp_path):
+    company, postings = make_company(), make_postings(200)
+    emb = HashingEmbedder(64)
+    Ingestor(store, emb, progress=False).ingest_company("acme", company, postings)
+    live = SnapshotNeighbours(store, "acme")
+    live.export(tmp_path / "snap", ["US", "UK", "DE"])
+    copy = SnapshotNeighbours.load(tmp_path / "snap")  # what a batch worker reads: no store at all
+    assert copy.store is None and copy.available
+    vecs = emb.embed(["Delta Air Lines | airfare client visit", "jira licences", "toner", "zzz unseen"])
+    for entity in ("US", "UK", "DE", "FR"):
+        for side in (None, 1, -1):
+            assert copy.search_many(entity, vecs, 7, side) == live.search_many(entity, vecs, 7, side)
+    assert copy.search_many("FR", vecs, 7) == [[] for _ in vecs]  # not exported: no neighbours
+
+
 def test_bulk_snapshot_of_a_store_without_the_text_index_uses_the_store(store):
     company, postings = make_company(), make_postings(100)
     emb = HashingEmbedder(64)

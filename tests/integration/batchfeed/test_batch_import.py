@@ -287,3 +287,80 @@ def test_a_large_import_searches_an_in_memory_copy_of_the_index_with_the_same_re
             assert not calls
     assert calls and sum(calls) > 0
     assert outputs[0] == outputs[10]
+
+
+def parallel(world, **extra):
+    """Settings under which this small file is "large": worker processes suggest its chunks."""
+    return world.settings.model_copy(update={"bulk_search_min_lines": 1, "batch_parallel_min_lines": 1,
+                                             "batch_workers": 2, **extra})
+
+
+def without_review_ids(path):
+    data = rows(path)
+    drop = data[0].index("AI_REVIEW_ID")  # new review rows each run; everything else must match
+    return [r[:drop] + r[drop + 1:] for r in data]
+
+
+@pytest.mark.slow
+def test_worker_processes_give_the_same_import_as_one_process(world, reviews, tmp_path, monkeypatch):
+    from copilot.batch import parallel as par
+
+    src = tmp_path / "je.csv"
+    src.write_text(je_csv(40, comment_every=6))
+    opts = dict(company="acme", entity="US", as_of=AS_OF, chunk_size=11)
+    one = importer(world, reviews).run(src, ImportOptions(**opts, out=str(tmp_path / "one.csv")))
+    pools = []
+    real = par.SuggestPool.start.__func__
+
+    def start(cls, *a, **kw):
+        pools.append(real(cls, *a, **kw))
+        return pools[-1]
+
+    monkeypatch.setattr(par.SuggestPool, "start", classmethod(start))
+    many = BatchImporter(parallel(world), PAT, suggestions=world.service, reviews=reviews.reviews,
+                         db=reviews.db).run(src, ImportOptions(**opts, out=str(tmp_path / "many.csv")))
+    assert [p.workers for p in pools] == [2]
+    assert without_review_ids(tmp_path / "many.csv") == without_review_ids(tmp_path / "one.csv")
+    assert many.counters == one.counters and many.counters["lines"] == 120
+    assert len(links(reviews, many.batch_id)) == many.counters["review"] > 0
+    assert not pools[0].workdir.exists()  # the exported snapshot is deleted with the workers
+
+
+@pytest.mark.slow
+def test_an_interrupted_parallel_import_resumes_to_the_same_file(world, reviews, tmp_path):
+    src = tmp_path / "je.csv"
+    src.write_text(je_csv(40))
+    opts = dict(company="acme", entity="US", as_of=AS_OF, chunk_size=9)
+    importer(world, reviews).run(src, ImportOptions(**opts, out=str(tmp_path / "ref.csv")))
+    run = BatchImporter(parallel(world), PAT, suggestions=world.service, reviews=reviews.reviews, db=reviews.db)
+    out = tmp_path / "par.csv"
+    with pytest.raises(Interrupted):  # later chunks are in flight in the workers: they are dropped
+        run.run(src, ImportOptions(**opts, out=str(out), stop_after=20))
+    ckpt = Checkpoint.load(out)
+    assert 20 <= ckpt.counters["lines"] < 120
+    s = run.run(src, ImportOptions(**opts, out=str(out), resume=True))
+    assert s.resumed_from == ckpt.counters["lines"] and s.counters["lines"] == 120
+    assert without_review_ids(out) == without_review_ids(tmp_path / "ref.csv")
+    ids = [r[-1] for r in rows(out)[1:] if r[-1].isdigit()]
+    assert len(ids) == len(set(ids)) == s.counters["review"]
+
+
+@pytest.mark.slow
+def test_a_worker_that_cannot_start_is_a_clear_error_and_the_import_resumes(world, reviews, tmp_path, monkeypatch):
+    from copilot.batch import parallel as par
+    from copilot.errors import CopilotError
+
+    src = tmp_path / "je.csv"
+    src.write_text(je_csv(10))
+    opts = dict(company="acme", entity="US", as_of=AS_OF, chunk_size=6)
+    out = tmp_path / "je.enriched.csv"
+    monkeypatch.setattr(par, "_model_file", lambda model, workdir: workdir / "no-such-model.pkl")
+    run = BatchImporter(parallel(world), PAT, suggestions=world.service, reviews=reviews.reviews, db=reviews.db)
+    with pytest.raises(CopilotError) as err:
+        run.run(src, ImportOptions(**opts))
+    assert err.value.code == "batch-worker-failed" and "--resume" in err.value.message
+    assert Checkpoint.load(out).counters.get("lines", 0) == 0 and not out.exists()
+    monkeypatch.undo()
+    one = BatchImporter(world.settings, PAT, suggestions=world.service, reviews=reviews.reviews, db=reviews.db)
+    s = one.run(src, ImportOptions(**opts, resume=True))
+    assert s.counters["lines"] == 30 and Checkpoint.load(out).done

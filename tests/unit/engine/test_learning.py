@@ -75,3 +75,24 @@ def test_a_correction_decides_only_when_reviewers_agree_and_the_text_is_not_spli
     assert not correction_decides(_signals(["6100", "6200"] * 5, {"6200": 1}))      # a split bill
     assert not correction_decides(_signals(["6100"] * 10, {"6100": 1, "6200": 1}))  # reviewers disagree
     assert not correction_decides(_signals(["6100"] * 10, {}))
+
+
+def test_batch_workers_load_the_models_own_file_until_it_learns_something(model, tmp_path):
+    from copilot.batch.parallel import _model_file
+    from copilot.engine.learning import fold_correction
+    from copilot.engine.model import CompanyModel
+
+    model.save(tmp_path / "model.pkl")
+    loaded = CompanyModel.load(tmp_path / "model.pkl")
+    assert _model_file(loaded, tmp_path / "work") == tmp_path / "model.pkl"
+    posting = correction_posting(_Learned(
+        SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit", amount=Decimal("300.00"),
+                          entry_date=date(2025, 8, 1)),
+        DimensionCombination(account_no="6100", dims={"department": "G&A", "location": "NYC"})))
+    fold_correction(loaded, posting)
+    (tmp_path / "work").mkdir()
+    copy_file = _model_file(loaded, tmp_path / "work")  # what this process holds now, not the stale file
+    assert copy_file == tmp_path / "work" / "model.pkl"
+    again = CompanyModel.load(copy_file)
+    assert again.history.correction_for("US", "V1", "airfare client visit", 1) == \
+        loaded.history.correction_for("US", "V1", "airfare client visit", 1) != {}
