@@ -23,28 +23,30 @@ ROUTED = ("warning", "error")
 class LineChecks:
     def __init__(self, validator, kind: str, company: Company, *, as_of: date | None = None) -> None:
         self.validator, self.kind, self.company, self.as_of = validator, kind, company, as_of
-        self.info = Counter()          # rule id -> info findings
-        self.batch_notes: list[str] = []
 
-    def apply(self, outcomes: list[Outcome]) -> None:
+    def apply(self, outcomes: list[Outcome]) -> tuple[Counter, list[str]]:
+        """Route the chunk's warnings and errors to its lines; returns the info findings counted by
+        rule and the notes about the chunk as a whole."""
+        info: Counter = Counter()
+        notes: list[str] = []
         groups: dict[int, list[Outcome]] = {}
         for o in outcomes:
             if o.status != "error":
                 groups.setdefault(o.line.entry, []).append(o)
         if not groups:
-            return
+            return info, notes
         members = list(groups.values())
         entries = [_entry(g) for g in members]
         if self.kind == "je":
             report = self.validator.validate(entries, as_of=self.as_of, suggest=False)
             for i, er in enumerate(report.entries):
                 for f in er.findings:
-                    self._route(f, members[i] if f.line_index is None else [members[i][f.line_index]])
+                    _route(f, members[i] if f.line_index is None else [members[i][f.line_index]], info)
             for f in report.batch_findings:
                 if f.entry_index is not None and f.line_index is not None:
-                    self._route(f, [members[f.entry_index][f.line_index]])
+                    _route(f, [members[f.entry_index][f.line_index]], info)
                 elif f.severity in ROUTED:
-                    self.batch_notes.append(f"{f.rule_id}: {f.message}")
+                    notes.append(f"{f.rule_id}: {f.message}")
         else:
             from copilot.validate.rules import entry_lines
 
@@ -53,16 +55,18 @@ class LineChecks:
                 for ln, o in zip(entry_lines(entry, i, self.company), group):
                     findings, _ = self.validator.check_line(ln, ctx)
                     for f in findings:
-                        self._route(f, [o])
+                        _route(f, [o], info)
+        return info, notes
 
-    def _route(self, f: Finding, targets: Iterable[Outcome]) -> None:
-        if f.severity not in ROUTED:
-            self.info[f.rule_id] += 1
-            return
-        reason = (f.rule_id, f"{f.rule_id}: {f.message}")
-        for o in targets:
-            if reason not in o.reasons:
-                o.reasons.append(reason)
+
+def _route(f: Finding, targets: Iterable[Outcome], info: Counter) -> None:
+    if f.severity not in ROUTED:
+        info[f.rule_id] += 1
+        return
+    reason = (f.rule_id, f"{f.rule_id}: {f.message}")
+    for o in targets:
+        if reason not in o.reasons:
+            o.reasons.append(reason)
 
 
 def _entry(group: list[Outcome]) -> JournalEntry:

@@ -29,6 +29,15 @@ class Outcome:
     error_kind: str | None = None
     error: str | None = None
     review_id: int | None = None
+    ai: dict[str, str] | None = None  # the AI_* cells once the line is coded (ChunkCoder), review id aside
+
+    def slim(self) -> None:
+        """Keep only what the row and the summary need, and the suggestion where a reviewer needs it."""
+        if self.ai is None:
+            self.ai = ai_values(self)
+        if self.status != "review":
+            self.suggestion = None
+        self.coding = None
 
     @property
     def status(self) -> Status:
@@ -86,6 +95,8 @@ def alternatives_text(suggestion: Suggestion | None, chosen: RankedCoding | None
 
 def ai_values(o: Outcome) -> dict[str, str]:
     """The AI_* cells of one line."""
+    if o.ai is not None:
+        return {**o.ai, "AI_REVIEW_ID": str(o.review_id) if o.review_id is not None else ""}
     s = o.suggestion
     reason = (o.coding.reasoning if o.coding and o.coding.reasoning else (s.reasoning if s else "")) or ""
     if o.error:

@@ -1,38 +1,39 @@
-"""Suggest a large import's chunks in worker processes, so the import uses every core.
+"""Code a large import's chunks in worker processes, so the import uses every core.
 
-    pool = SuggestPool.start(engine, workers=2)
-    future = pool.submit(requests)        # a chunk's SuggestionRequests
-    answers = future.result()             # what engine.suggest_many(requests, return_errors=True) answers
+    pool = SuggestPool.start(coder, workers=2, neighbours=snapshot, settings=settings)
+    future = pool.submit(lines, visible)  # a chunk's BatchLines
+    result = pool.result(future)          # what coder.code(lines, visible) gives, slimmed for transport
     pool.close()
 
 The importing process keeps what cannot be shared: the embedding model and the embedded vector store
-(single-process). For each chunk it embeds the distinct texts and fetches their policy clauses, and
-the worker runs the rest of ``Engine.suggest_many`` (similar postings, candidates, scoring,
-explanations) on them: the answers are those of the importing process, computed elsewhere.
+(single-process). For each chunk it embeds the distinct texts and fetches their policy clauses; the
+worker does the rest (similar postings, candidates, scoring, validation, explanations) with a copy of
+the importing process's ChunkCoder, so a chunk's outcomes do not depend on where it was coded.
 
 Workers are spawned, not forked: sklearn's tree predictor and torch run on OpenMP (libgomp), which
 hangs in a child forked after the parent used it. Each worker loads the company model from its file
 (the model's own file when the importing process holds it unchanged, else a copy written for the
-batch) and the similar-posting snapshot, whose vectors it memory-maps: every worker shares one copy.
+batch), the coder (validation rules and history profile included) and the similar-posting snapshot,
+whose vectors it memory-maps: every worker shares one copy.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
-from copilot.domain import Evidence, SuggestionRequest
+from copilot.domain import Evidence
 from copilot.errors import CopilotError
 
-_engine = None  # the worker's Engine, built once by _start_worker
+_coder = None  # the worker's ChunkCoder, built once by _start_worker
 
 
 class WorkerFailed(CopilotError):
@@ -54,41 +55,56 @@ def worker_count(setting: int) -> int:
 
 
 class SuggestPool:
-    def __init__(self, engine, executor: ProcessPoolExecutor, workdir: Path, workers: int) -> None:
-        self.engine, self.executor, self.workdir, self.workers = engine, executor, workdir, workers
+    POLICY_CACHE = 200_000  # texts whose policy clauses are kept between chunks
+
+    def __init__(self, coder, executor: ProcessPoolExecutor, workdir: Path, workers: int) -> None:
+        self.coder, self.executor, self.workdir, self.workers = coder, executor, workdir, workers
+        # A text's clauses do not change during an import, and recurring bills repeat across chunks.
+        self._policies: dict[str, list[Evidence]] = {}
 
     @classmethod
-    def start(cls, engine, *, workers: int, neighbours, settings, tmp_dir: Path | None = None) -> "SuggestPool":
+    def start(cls, coder, *, workers: int, neighbours, settings, tmp_dir: Path | None = None) -> "SuggestPool":
         """``neighbours``: the SnapshotNeighbours the workers search (exported for them)."""
+        engine = coder.engine
         workdir = Path(tempfile.mkdtemp(prefix="copilot-batch-", dir=tmp_dir))
         try:
             neighbours.export(workdir / "neighbours", engine.model.company.entities)
             model_file = _model_file(engine.model, workdir)
+            with open(workdir / "coder.pkl", "wb") as fh:  # everything but the engine, rebuilt there
+                pickle.dump({**coder.__dict__, "engine": None}, fh, protocol=pickle.HIGHEST_PROTOCOL)
             worker_settings = settings.model_copy(update={"llm_model": None})  # batch text is deterministic
             executor = ProcessPoolExecutor(
                 max_workers=workers, mp_context=get_context("spawn"), initializer=_start_worker,
-                initargs=(worker_settings, str(model_file), str(workdir / "neighbours"), engine.k, engine.top_k,
+                initargs=(worker_settings, str(model_file), str(workdir), engine.k, engine.top_k,
                           engine.policies is not None))
             # Start every worker now (the executor would start them on demand): they load the model
-            # while this process validates the file and prepares the first chunks.
+            # while this process prepares the first chunks.
             for _ in range(workers):
                 executor.submit(_ready)
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return cls(engine, executor, workdir, workers)
+        return cls(coder, executor, workdir, workers)
 
     @property
     def depth(self) -> int:
         """Chunks to keep in flight: one per worker, plus one being prepared while they work."""
         return self.workers + 1
 
-    def submit(self, requests: Sequence[SuggestionRequest]) -> Future:
-        engine = self.engine
-        texts = list(dict.fromkeys(engine.text_for(r) for r in requests))
+    def submit(self, lines: list, visible: list[bool]) -> Future:
+        engine = self.coder.engine
+        texts = list(dict.fromkeys(self.coder.texts(lines, visible)))
         vectors = dict(zip(texts, engine.embedder.embed(texts))) if texts else {}
-        policies = _policies(engine, texts, vectors) if engine.policies is not None else None
-        return self.executor.submit(_suggest, list(requests), vectors, policies)
+        policies = None
+        if engine.policies is not None:
+            known = self._policies
+            new = [t for t in texts if t not in known]
+            if len(known) + len(new) > self.POLICY_CACHE:
+                known.clear()
+                new = texts
+            known.update(_policies(engine, new, vectors))
+            policies = {t: known[t] for t in texts}
+        return self.executor.submit(_code, lines, visible, vectors, policies)
 
     @staticmethod
     def result(future: Future) -> list:
@@ -149,22 +165,37 @@ def _no_policies(*_):
     raise WorkerFailed("batch worker was asked for policy clauses the importing process did not send")
 
 
-def _start_worker(settings, model_file: str, neighbours_dir: str, k: int, top_k: int, with_policies: bool) -> None:
-    global _engine
+def _start_worker(settings, model_file: str, workdir: str, k: int, top_k: int, with_policies: bool) -> None:
+    global _coder
+    # One thread per worker: the workers are the parallelism (BLAS and torch threads would contend).
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+    try:
+        import torch  # the snapshot's top-k; imported here so that its pool is limited too
+
+        torch.set_num_threads(1)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    from copilot.batch.coder import ChunkCoder
     from copilot.engine.engine import Engine
     from copilot.engine.model import CompanyModel
     from copilot.engine.neighbours import SnapshotNeighbours
     from copilot.llm.explain import Explainer
 
-    _engine = Engine(CompanyModel.load(Path(model_file)), _NoEmbedder(), SnapshotNeighbours.load(Path(neighbours_dir)),
-                     explainer=Explainer(settings), policies=_no_policies if with_policies else None,
-                     k=k, top_k=top_k)
+    engine = Engine(CompanyModel.load(Path(model_file)), _NoEmbedder(),
+                    SnapshotNeighbours.load(Path(workdir) / "neighbours"), explainer=Explainer(settings),
+                    policies=_no_policies if with_policies else None, k=k, top_k=top_k)
+    with open(Path(workdir) / "coder.pkl", "rb") as fh:
+        state = pickle.load(fh)  # written by SuggestPool.start for this batch
+    _coder = ChunkCoder.__new__(ChunkCoder)
+    _coder.__dict__.update(state, engine=engine)
 
 
 def _ready() -> None:
     pass
 
 
-def _suggest(requests: list[SuggestionRequest], vectors: dict[str, np.ndarray],
-             policies: dict[str, list[Evidence]] | None) -> list:
-    return _engine.suggest_many(requests, return_errors=True, vectors=vectors, policies=policies)
+def _code(lines: list, visible: list[bool], vectors: dict[str, np.ndarray],
+          policies: dict[str, list[Evidence]] | None):
+    return _coder.code(lines, visible, vectors=vectors, policies=policies).for_transport()

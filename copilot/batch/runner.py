@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Callable, Literal
 
 from copilot.batch.checkpoint import Checkpoint, PartialOutput, checkpoint_path, partial_path
-from copilot.batch.enrich import Outcome, ai_values, decide
+from copilot.batch.coder import ChunkResult
+from copilot.batch.enrich import Outcome, ai_values
 from copilot.batch.summary import Summary
 from copilot.batch.template import (AI_COLUMNS, AI_DESCRIPTIONS, BatchLine, Kind, Record, TemplateReader,
                                     file_size, fingerprint_update)
@@ -131,23 +132,24 @@ class BatchImporter:
 
             snapshot = SnapshotNeighbours(self.suggestions.store, opts.company)
             engine = engine.with_neighbours(snapshot)
-        pool = self._pool(engine, snapshot, todo) if snapshot is not None else None
+        from copilot.batch.checks import LineChecks
+        from copilot.batch.coder import ChunkCoder
+
+        checks = LineChecks(self._validator(opts.company), reader.kind, company, as_of=opts.as_of) \
+            if opts.validate else None
+        columns = self._columns(reader, opts.ai_columns)
+        coder = ChunkCoder(engine, checks, columns["dims"], self.settings.review_confidence_threshold, self.principal)
+        pool = self._pool(coder, snapshot, todo) if snapshot is not None else None
         try:
-            return self._run(path, out, opts, engine, reader, ckpt, total, pool)
+            return self._run(path, out, opts, coder, reader, ckpt, total, columns, pool)
         finally:
             if pool is not None:
                 pool.close()
 
-    def _run(self, path: Path, out: Path, opts: ImportOptions, engine, reader: TemplateReader, ckpt: Checkpoint,
-             total: int, pool) -> Summary:
-        company = engine.model.company
-        from copilot.batch.checks import LineChecks
-
-        checks = LineChecks(self._validator(opts.company), reader.kind, company, as_of=opts.as_of) \
-            if opts.validate else None
+    def _run(self, path: Path, out: Path, opts: ImportOptions, coder, reader: TemplateReader, ckpt: Checkpoint,
+             total: int, columns: dict, pool) -> Summary:
         reviews, links = self._review_parts()
         summary = Summary.start(ckpt, str(path), str(out), total)
-        columns = self._columns(reader, opts.ai_columns)
         output = PartialOutput(out, ckpt.output_bytes)
         try:
             if ckpt.output_bytes == 0:
@@ -158,16 +160,16 @@ class BatchImporter:
             chunk = _Chunk()
             # Chunks being suggested, oldest first: they are committed strictly in file order, so the
             # checkpoint always marks a prefix of the file, however many are in flight.
-            window: deque[tuple[_Chunk, Callable[[], list]]] = deque()
+            window: deque[tuple[_Chunk, Callable[[], ChunkResult]]] = deque()
             committed_now = 0
             started = time.perf_counter()
 
             def commit_until(in_flight: int, *, at_end: bool = False) -> None:
                 nonlocal committed_now
                 while len(window) > in_flight:
-                    done, answers = window.popleft()
-                    committed_now += self._commit(done, answers(), opts, checks, reviews, links, columns, output,
-                                                  ckpt, fp, out, summary)
+                    done, coded = window.popleft()
+                    committed_now += self._commit(done, coded(), opts, reviews, links, columns, output, ckpt, fp,
+                                                  out, summary)
                     self._tick(summary)
                     if (opts.stop_after is not None and committed_now >= opts.stop_after
                             and (window or not at_end)):
@@ -184,30 +186,30 @@ class BatchImporter:
                     continue
                 if line is not None and chunk.lines and (
                         (line.starts_entry and chunk.lines >= opts.chunk_size) or chunk.lines >= 10 * opts.chunk_size):
-                    window.append((chunk, self._suggest(chunk, engine, pool)))
+                    window.append((chunk, self._code(chunk, coder, pool)))
                     commit_until(depth)
                     chunk = _Chunk()
                 chunk.records.append((record, line))
                 chunk.lines += line is not None
             if chunk.records:
-                window.append((chunk, self._suggest(chunk, engine, pool)))
+                window.append((chunk, self._code(chunk, coder, pool)))
             commit_until(0, at_end=True)
             output.finish(out)
             ckpt.done = True
             ckpt.save(out)
-            summary.finish(ckpt, time.perf_counter() - started, checks)
+            summary.finish(time.perf_counter() - started)
             return summary
         finally:
             output.close()
 
-    def _pool(self, engine, snapshot, todo: int):
-        """Worker processes for the suggestions, when the import is big enough to repay starting them."""
+    def _pool(self, coder, snapshot, todo: int):
+        """Worker processes to code the chunks, when the import is big enough to repay starting them."""
         from copilot.batch.parallel import SuggestPool, worker_count
 
         workers = worker_count(self.settings.batch_workers)
         if workers < 2 or todo < self.settings.batch_parallel_min_lines or not snapshot.available:
             return None
-        return SuggestPool.start(engine, workers=workers, neighbours=snapshot, settings=self.settings)
+        return SuggestPool.start(coder, workers=workers, neighbours=snapshot, settings=self.settings)
 
     def _tick(self, summary: Summary) -> None:
         if self.progress is not None:
@@ -256,28 +258,25 @@ class BatchImporter:
                 dims.setdefault(key, i)
         return {"added": added, "width": width + len(added), "ai": ai_index, "account": account, "dims": dims}
 
-    def _suggest(self, chunk: _Chunk, engine, pool) -> Callable[[], list]:
-        """Start suggesting a chunk's visible lines; the returned call gives the answers, in line order."""
-        requests = [ln.request() for _, ln in chunk.records if ln is not None and self.principal.can_see(ln.entity)]
-        if not requests:
-            return list
-        if pool is None:
-            answers = engine.suggest_many(requests, return_errors=True)
-            return lambda: answers
-        future = pool.submit(requests)
-        return lambda: pool.result(future)
-
-    def _commit(self, chunk: _Chunk, answers: list, opts: ImportOptions, checks, reviews, links, columns: dict,
-                output: PartialOutput, ckpt: Checkpoint, fp, out: Path, summary: Summary) -> int:
+    @staticmethod
+    def _code(chunk: _Chunk, coder, pool) -> Callable[[], ChunkResult]:
+        """Start coding a chunk's lines; the returned call gives the result, in line order."""
         lines = [ln for _, ln in chunk.records if ln is not None]
+        visible = coder.visible(lines)
+        if pool is None:
+            result = coder.code(lines, visible)
+            return lambda: result
+        future = pool.submit(lines, visible)
+        return lambda: pool.result(future).attach(lines)
+
+    def _commit(self, chunk: _Chunk, result: ChunkResult, opts: ImportOptions, reviews, links, columns: dict,
+                output: PartialOutput, ckpt: Checkpoint, fp, out: Path, summary: Summary) -> int:
+        outcomes = result.outcomes
         # A chunk builds a few hundred thousand objects (suggestions, evidence, outcomes) that all live
         # until it is written, and almost none in cycles (measured: 0-20 cyclic objects per 5,000
         # lines). Each full collection would walk them all for nothing: 10.2 s of a 49.6 s
         # 10,000-line import went to the cyclic GC; with it paused per chunk, 0.6 s.
         with bulk_load():
-            outcomes = self._outcomes(lines, answers, columns)
-            if checks is not None:
-                checks.apply(outcomes)
             items = [(o.line.line, o.suggestion) for o in outcomes if o.status == "review" and o.suggestion]
             if items:
                 ids = links.submit_once(ckpt.batch_id, items, reviews, self.principal, opts.company)
@@ -294,22 +293,10 @@ class BatchImporter:
         ckpt.line = chunk.records[-1][0].line
         ckpt.fingerprint = fp.hexdigest()
         summary.add(outcomes, chunk.records)
+        summary.add_findings(result.info, result.notes)
         ckpt.counters = summary.counters
         ckpt.save(out)
-        return len(lines)
-
-    def _outcomes(self, lines: list[BatchLine], answers: list, columns: dict) -> list[Outcome]:
-        """``answers``: the suggestions of the lines the principal may see, in order (see _suggest)."""
-        from copilot.errors import PermissionDenied
-
-        visible = iter(answers)
-        threshold = self.settings.review_confidence_threshold
-        out = []
-        for ln in lines:
-            answer = next(visible) if self.principal.can_see(ln.entity) else PermissionDenied(
-                f"user {self.principal.user_id!r} has no access to entity {ln.entity!r}")
-            out.append(decide(ln, answer, columns["dims"], threshold))
-        return out
+        return len(outcomes)
 
     @staticmethod
     def _row(record: Record, o: Outcome | None, columns: dict) -> list[str]:

@@ -48,12 +48,14 @@ class Summary:
         c["errors"], c["review_reasons"], c["filled"] = dict(errors), dict(reasons), dict(filled)
         self.lines_this_run += len(outcomes)
 
-    def finish(self, ckpt, seconds: float, checks) -> None:
+    def add_findings(self, info: Counter, notes: list[str]) -> None:
+        """Info findings and notes about whole chunks (this run's; they are not checkpointed)."""
+        self.info_findings = dict(Counter(self.info_findings) + info)
+        self.batch_notes.extend(notes)
+
+    def finish(self, seconds: float) -> None:
         self.seconds = seconds
         self.status = "done"
-        if checks is not None:
-            self.info_findings = dict(checks.info)
-            self.batch_notes = list(checks.batch_notes)
 
     @property
     def lines_per_s(self) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -34,11 +35,15 @@ class Candidate:
     combo: DimensionCombination
     sources: set[str] = field(default_factory=set)
     filled: int = 0
-    features: dict[str, float] = field(default_factory=dict)
+    row: tuple[float, ...] = ()  # the features, in FEATURES order (set by featurize)
 
     @property
     def key(self) -> str:
         return self.combo.key
+
+    @property
+    def features(self) -> dict[str, float]:
+        return dict(zip(FEATURES, self.row))
 
 
 @dataclass
@@ -52,6 +57,72 @@ class Signals:
     account_sims: list[tuple[str, float]]  # (account_no, cosine) best first
     corrections: Counter
     vendor_id: str | None
+
+    # Lines that share their signals (a batch: the same vendor and memo) share these too.
+    @cached_property
+    def knn(self) -> "_Knn":
+        return _Knn.of(self)
+
+    @cached_property
+    def combo_counts(self) -> Counter:
+        """How many neighbours have each coding."""
+        return Counter(n.combo for n in self.neighbours)
+
+    @cached_property
+    def account_counts(self) -> Counter:
+        return Counter(n.account_no for n in self.neighbours)
+
+
+@dataclass
+class _Knn:
+    """The per-line aggregates featurize reads: neighbour weights, vendor and word-model shares by account."""
+
+    total: float
+    combo: Counter
+    acct: Counter
+    max: dict[str, float]
+    count: Counter
+    top1: str | None
+    top_sim: float
+    vendor_acct: Counter
+    lex: dict[str, tuple[float, int]]
+    lex_acct: Counter
+    acct_sim: dict[str, tuple[float, int]]
+    top_combos: list[str]  # the 12 codings of most neighbour weight: candidates
+    top_vendor: list[str]  # the vendor's 6 most used codings: candidates
+
+    @classmethod
+    def of(cls, signals: "Signals") -> "_Knn":
+        neighbours = signals.neighbours
+        knn_total = sum(max(n.score, 0.0) for n in neighbours) or 1.0
+        # Plain dicts filled in neighbour order (a Counter's += costs a Python call per miss); the
+        # Counters made of them below keep that order, so ties rank as they always did.
+        combo_w: dict[str, float] = {}
+        acct_w: dict[str, float] = {}
+        knn_max: dict[str, float] = {}
+        count: dict[str, int] = {}
+        for n in neighbours:
+            combo, score = n.combo, n.score
+            s = 0.0 if 0.0 > score else score  # max(score, 0.0), exactly
+            combo_w[combo] = combo_w.get(combo, 0) + s
+            acct_w[n.account_no] = acct_w.get(n.account_no, 0) + s
+            best = knn_max.get(combo, 0.0)
+            knn_max[combo] = score if score > best else best
+            count[combo] = count.get(combo, 0) + 1
+        knn_combo, knn_acct, knn_n = Counter(combo_w), Counter(acct_w), Counter(count)
+        vendor_acct: Counter = Counter()
+        for key, share in signals.vendor_shares.items():
+            vendor_acct[key.split("|", 1)[0]] += share
+        lex_acct: Counter = Counter()
+        for k, p in signals.lexical:
+            lex_acct[k.split("|", 1)[0]] += p
+        return cls(total=knn_total, combo=knn_combo, acct=knn_acct, max=knn_max, count=knn_n,
+                   top1=neighbours[0].combo if neighbours else None,
+                   top_sim=neighbours[0].score if neighbours else 0.0, vendor_acct=vendor_acct,
+                   lex={k: (p, i) for i, (k, p) in enumerate(signals.lexical)}, lex_acct=lex_acct,
+                   acct_sim={a: (s, i) for i, (a, s) in enumerate(signals.account_sims)},
+                   top_combos=[k for k, _ in knn_combo.most_common(12)],
+                   top_vendor=[k for k, _ in sorted(signals.vendor_shares.items(), key=lambda kv: -kv[1])[:6]])
 
 
 def complete(combo: DimensionCombination, request: SuggestionRequest, company: Company,
@@ -122,33 +193,29 @@ def generate(request: SuggestionRequest, signals: Signals, company: Company, his
     """``completed``: a memo of complete() shared by the lines of one batch (see completion_context)."""
     h = history.entity(request.entity)
     raw: dict[str, set[str]] = defaultdict(set)
-    knn_weight: Counter = Counter()
-    for n in signals.neighbours:
-        knn_weight[n.combo] += max(n.score, 0.0)
-    for key, _ in knn_weight.most_common(12):
+    knn = signals.knn
+    for key in knn.top_combos:
         raw[key].add("knn")
-    for key, _ in sorted(signals.vendor_shares.items(), key=lambda kv: -kv[1])[:6]:
+    for key in knn.top_vendor:
         raw[key].add("vendor")
     for key, _ in signals.lexical[:10]:
         raw[key].add("lexical")
     for key in signals.corrections:
         raw[key].add("correction")
     if request.employee and request.employee in h.employee_combo:
-        for key, _ in h.employee_combo[request.employee].most_common(3):
+        for key in h.top("employee_combo", request.employee, 3):
             raw[key].add("employee")
     if request.timesheet_project and request.timesheet_project in h.project_combo:
-        for key, _ in h.project_combo[request.timesheet_project].most_common(3):
+        for key in h.top("project_combo", request.timesheet_project, 3):
             raw[key].add("timesheet")
     for acct, _ in signals.account_sims[:4]:
-        usual = h.account_combo.get(acct)
-        if usual:
-            for key, _ in usual.most_common(2):
+        if h.account_combo.get(acct):
+            for key in h.top("account_combo", acct, 2):
                 raw[key].add("account_match")
         else:
             raw[DimensionCombination(account_no=acct).key].add("account_match")
     if request.account_no:
-        usual = h.account_combo.get(request.account_no, Counter())
-        for key, _ in usual.most_common(5):
+        for key in h.top("account_combo", request.account_no, 5):
             raw[key].add("typed_account")
         raw[DimensionCombination(account_no=request.account_no).key].add("typed_account")
 
@@ -179,65 +246,53 @@ def generate(request: SuggestionRequest, signals: Signals, company: Company, his
 def featurize(cands: list[Candidate], request: SuggestionRequest, signals: Signals,
               history: History) -> np.ndarray:
     h = history.entity(request.entity)
-    knn_total = sum(max(n.score, 0.0) for n in signals.neighbours) or 1.0
-    knn_combo: Counter = Counter()
-    knn_acct: Counter = Counter()
-    knn_max: dict[str, float] = {}
-    knn_n: Counter = Counter()
-    for n in signals.neighbours:
-        s = max(n.score, 0.0)
-        knn_combo[n.combo] += s
-        knn_acct[n.account_no] += s
-        knn_max[n.combo] = max(knn_max.get(n.combo, 0.0), n.score)
-        knn_n[n.combo] += 1
-    top1 = signals.neighbours[0].combo if signals.neighbours else None
-    top_sim = signals.neighbours[0].score if signals.neighbours else 0.0
-    vendor_acct: Counter = Counter()
-    for key, share in signals.vendor_shares.items():
-        vendor_acct[key.split("|", 1)[0]] += share
-    lex = {k: (p, i) for i, (k, p) in enumerate(signals.lexical)}
-    lex_acct: Counter = Counter()
-    for k, p in signals.lexical:
-        lex_acct[k.split("|", 1)[0]] += p
-    acct_sim = {a: (s, i) for i, (a, s) in enumerate(signals.account_sims)}
+    knn = signals.knn
+    knn_total, knn_combo, knn_acct, knn_max, knn_n = knn.total, knn.combo, knn.acct, knn.max, knn.count
+    top1, top_sim, vendor_acct, lex, lex_acct, acct_sim = (knn.top1, knn.top_sim, knn.vendor_acct, knn.lex,
+                                                           knn.lex_acct, knn.acct_sim)
     emp = h.employee_combo.get(request.employee or "", Counter())
     emp_total = sum(emp.values()) or 1.0
+    # What is the same for every candidate of the line, worked out once.
+    vendor_shares, corrections = signals.vendor_shares, signals.corrections
+    vendor_log_n, vendor_known = math.log1p(signals.vendor_total), float(signals.vendor_total > 0)
+    project, amount = request.timesheet_project, request.amount
+    combo_count, combo_last, amounts, as_of = h.combo_count, h.combo_last, h.amount, history.as_of
+    log_total = h.total + 1.0
     rows = []
     for c in cands:
         key, acct = c.key, c.combo.account_no
-        stats = h.amount.get(key)
+        stats = amounts.get(key)
         lp, lr = lex.get(key, (0.0, None))
         sim, srank = acct_sim.get(acct, (0.0, None))
-        last = h.combo_last.get(key)
+        last = combo_last.get(key)
         proj = c.combo.dims.get("project")
-        f = {
-            "knn_share": knn_combo[key] / knn_total,
-            "knn_max": knn_max.get(key, 0.0),
-            "knn_top1": float(key == top1),
-            "knn_acct_share": knn_acct[acct] / knn_total,
-            "knn_count": math.log1p(knn_n[key]),
-            "vendor_share": signals.vendor_shares.get(key, 0.0),
-            "vendor_acct_share": vendor_acct[acct],
-            "vendor_log_n": math.log1p(signals.vendor_total),
-            "vendor_known": float(signals.vendor_total > 0),
-            "lex_p": lp,
-            "lex_inv_rank": 1.0 / (lr + 1) if lr is not None else 0.0,
-            "lex_acct_p": lex_acct[acct],
-            "prior": math.log((h.combo_count.get(key, 0.0) + 0.1) / (h.total + 1.0)),
-            "acct_sim": sim,
-            "acct_sim_rank": 1.0 / (srank + 1) if srank is not None else 0.0,
-            "ts_match": float(bool(request.timesheet_project) and proj == request.timesheet_project),
-            "ts_conflict": float(bool(request.timesheet_project) and proj is not None
-                                 and proj != request.timesheet_project),
-            "emp_share": emp.get(key, 0.0) / emp_total,
-            "correction": math.log1p(signals.corrections.get(key, 0)),
-            "amount_z": min(abs(stats.z(request.amount)), 10.0) if stats and request.amount is not None else 0.0,
-            "amount_known": float(bool(stats) and stats.n >= 3 and request.amount is not None),
-            "n_sources": float(len(c.sources)),
-            "filled": float(c.filled),
-            "recency_years": ((history.as_of - last).days / 365.0) if last else 5.0,
-            "top_sim": top_sim,
-        }
-        c.features = f
-        rows.append([f[name] for name in FEATURES])
+        # FEATURES order.
+        c.row = row = (
+            knn_combo[key] / knn_total,
+            knn_max.get(key, 0.0),
+            float(key == top1),
+            knn_acct[acct] / knn_total,
+            math.log1p(knn_n[key]),
+            vendor_shares.get(key, 0.0),
+            vendor_acct[acct],
+            vendor_log_n,
+            vendor_known,
+            lp,
+            1.0 / (lr + 1) if lr is not None else 0.0,
+            lex_acct[acct],
+            math.log((combo_count.get(key, 0.0) + 0.1) / log_total),
+            sim,
+            1.0 / (srank + 1) if srank is not None else 0.0,
+            float(bool(project) and proj == project),
+            float(bool(project) and proj is not None and proj != project),
+            emp.get(key, 0.0) / emp_total,
+            math.log1p(corrections.get(key, 0)),
+            min(abs(stats.z(amount)), 10.0) if stats and amount is not None else 0.0,
+            float(bool(stats) and stats.n >= 3 and amount is not None),
+            float(len(c.sources)),
+            float(c.filled),
+            ((as_of - last).days / 365.0) if last else 5.0,
+            top_sim,
+        )
+        rows.append(row)
     return np.asarray(rows, dtype=np.float64).reshape(len(cands), len(FEATURES))

@@ -113,43 +113,64 @@ class Engine:
 
     def _answer(self, request: SuggestionRequest, vector: np.ndarray, cands: list[Candidate], conf: np.ndarray,
                 signals: Signals, started: float, *, policies: list[Evidence] | None = None,
-                explain: Callable | None = None) -> Suggestion:
-        """Top-k codings with their evidence and explanation (the second half of suggest())."""
+                explain: Callable | None | bool = None) -> Suggestion:
+        """Top-k codings with their evidence and explanation (the second half of suggest()).
+
+        ``explain``: the explainer's function to use (None: its default; False: leave the text to
+        ``explain()``, as a batch import does once it knows which lines anybody reads in full)."""
         top = cands[: self.top_k]
         evidence = self._evidence(request, top, signals, vector, policies=policies)
+        cited = [(e, e.id) for e in evidence]
         codings = [RankedCoding(combination=self._with_counterparties(c.combo, request, signals),
                                 confidence=round(float(p), 4), score=round(float(p), 4),
-                                evidence_ids=[e.id for e in evidence if _supports(e, c)])
+                                evidence_ids=[i for e, i in cited if _supports(e, c)])
                    for c, p in zip(top, conf)]
         suggestion = Suggestion(request=request, codings=codings, evidence=evidence)
         if explain is None and self.explainer is not None:
             explain = self.explainer.explain
-        if explain is not None and codings:
-            exp = explain(request, codings, evidence, self.model.company)
-            by_key = {c.combination.key: c for c in codings}
-            ordered = [by_key[k] for k in exp.order if k in by_key]
-            ordered += [c for c in codings if c.combination.key not in exp.order]
-            for c in ordered:
-                c.reasoning = exp.coding_reasons.get(c.combination.key, "")
-            suggestion = suggestion.model_copy(update={
-                "codings": ordered, "reasoning": exp.reasoning, "narrative": exp.narrative,
-                "generated_by": exp.generated_by, "fallback_reason": exp.fallback_reason, "model": exp.model,
-                "prompt_version": exp.prompt_version, "prompt_hash": exp.prompt_hash})
-        elif not codings:
-            suggestion.reasoning = ("No valid coding could be formed: no similar postings, vendor history or "
-                                    "account match produced an active, complete combination for this entity.")
+        if not codings:
+            suggestion.reasoning = NO_CODING
+        elif explain:
+            suggestion = _explained(suggestion, explain(request, codings, evidence, self.model.company))
         suggestion.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return suggestion
+
+    def explain(self, suggestion: Suggestion, keys: set[str] | None = None) -> Suggestion:
+        """The deterministic explanation of a suggestion made with ``suggest_many(explain=False)``.
+
+        With ``keys``, only those codings get their reason (and the answer its prompt version): a batch
+        import writes one coding's reason for a line nobody reviews; the line's overall reasoning and
+        narrative are then left empty rather than written for nobody."""
+        if not suggestion.codings or self.explainer is None:
+            return suggestion
+        explainer = self.explainer
+        if keys is None:
+            fn = getattr(explainer, "deterministic", explainer.explain)
+            return _explained(suggestion, fn(suggestion.request, suggestion.codings, suggestion.evidence,
+                                             self.model.company))
+        chosen = [c for c in suggestion.codings if c.combination.key in keys]
+        if not chosen:
+            return suggestion
+        exp = explainer.reasons(suggestion.request, chosen, suggestion.evidence, self.model.company)
+        for c in chosen:
+            c.reasoning = exp.coding_reasons.get(c.combination.key, "")
+        return suggestion.model_copy(update={"generated_by": exp.generated_by, "prompt_version": exp.prompt_version,
+                                             "prompt_hash": exp.prompt_hash})
 
     # -- many lines at once (batch import, bank feeds) ---------------------------------------------
     def text_for(self, request: SuggestionRequest) -> str:
         """The text embedded for a request: the vendor's name and the memo, as postings are indexed."""
-        vendor = clean(request.vendor) or None
-        return query_text(self.model.vendor_name(self.model.resolve_vendor(vendor)), clean(request.memo))
+        return self.query_text(request.vendor, request.memo)
+
+    def query_text(self, vendor: str | None, memo: str) -> str:
+        """text_for of a request with this vendor (as typed) and memo."""
+        vendor = clean(vendor) or None
+        return query_text(self.model.vendor_name(self.model.resolve_vendor(vendor)), clean(memo))
 
     def suggest_many(self, requests: Sequence[SuggestionRequest], *, llm: bool = False,
                      return_errors: bool = False, vectors: Mapping[str, np.ndarray] | None = None,
-                     policies: Mapping[str, list[Evidence]] | None = None) -> list[Suggestion | CopilotError]:
+                     policies: Mapping[str, list[Evidence]] | None = None,
+                     explain: bool = True) -> list[Suggestion | CopilotError]:
         """suggest() for many lines: the same answers, a fraction of the work per line.
 
         Identical requests are answered once. Retrieval (neighbours, vendor history, lexical scores,
@@ -163,6 +184,7 @@ class Engine:
         answered (unknown entity or account) gets its CopilotError in place instead of raising.
         ``vectors`` and ``policies`` (by ``text_for``) are used instead of embedding and searching
         for the texts they hold: a batch worker gets them from the process that owns the model and store.
+        With ``explain=False`` the text is left to ``explain()``.
         """
         out: list[Suggestion | CopilotError | None] = [None] * len(requests)
         cleaned = [self.model.enrich(r.model_copy(update={"memo": clean(r.memo), "vendor": clean(r.vendor) or None}))
@@ -197,9 +219,9 @@ class Engine:
         # amount features change (the date and document play no part in ranking).
         shapes: dict[str, tuple[list[Candidate], np.ndarray | None]] = {}
         completed: dict = {}  # complete() per (coding key, completion context): many lines share them
-        explain = None
-        if not llm and self.explainer is not None:
-            explain = getattr(self.explainer, "deterministic", None)
+        explain_fn: Callable | None | bool = None if explain else False
+        if explain and not llm and self.explainer is not None:
+            explain_fn = getattr(self.explainer, "deterministic", None)
         prepared: list[tuple] = []  # (i, request, text, signals, candidates, features)
         for i in unique:
             r, t = cleaned[i], text_of[i]
@@ -229,6 +251,7 @@ class Engine:
         matrix = np.vstack(blocks) if blocks else np.zeros((0, len(FEATURES)))
         raw_all = np.concatenate([self.model.scorer.raw(matrix[a:a + 8192]) for a in range(0, len(matrix), 8192)]) \
             if len(matrix) else np.zeros(0)
+        conf_all = self.model.scorer.calibrate_lines(raw_all, [len(x) for *_, x in prepared if x is not None])
         if self.policies is not None and self.policies_many is not None:
             # Policy clauses depend only on the text: one batched query for the distinct texts.
             texts_now = list(dict.fromkeys(t for _, _, t, *_ in prepared if t not in policies))
@@ -239,14 +262,13 @@ class Engine:
         for i, r, t, sig, found_cands, x in prepared:
             started = time.perf_counter()
             n = 0 if x is None else len(x)
-            raw = raw_all[at:at + n]
-            cands, conf = (self._sorted(found_cands, raw, self.model.scorer.calibrate_line(raw), sig)
+            cands, conf = (self._sorted(found_cands, raw_all[at:at + n], conf_all[at:at + n], sig)
                            if n else ([], np.zeros(0)))
             at += n
             if t not in policies and self.policies is not None:
                 policies[t] = self.policies(self.model.name, vectors[t], 2)
             out[i] = self._answer(r, vectors[t], cands, conf, sig, started, policies=policies.get(t),
-                                  explain=explain)
+                                  explain=explain_fn)
         return [out[j] if j == i else _copy(out[j]) for i, j in enumerate(same)]
 
 
@@ -264,7 +286,8 @@ class Engine:
         for k in ("customer",):
             if request.known_dims.get(k):
                 dims[k] = request.known_dims[k]
-        return DimensionCombination(account_no=combo.account_no, dims=dims)
+        # Built from a valid combination and the request's own (validated) strings: nothing to check.
+        return DimensionCombination.model_construct(account_no=combo.account_no, dims=dims)
 
     def _evidence(self, request: SuggestionRequest, top: list[Candidate], signals: Signals,
                   vector: np.ndarray, *, policies: list[Evidence] | None = None) -> list[Evidence]:
@@ -272,18 +295,18 @@ class Engine:
         keys = {c.key for c in top}
         ev: list[Evidence] = []
         per_combo: Counter = Counter()
-        similar = Counter(n.combo for n in signals.neighbours)
-        similar_account = Counter(n.account_no for n in signals.neighbours)
+        similar, similar_account = signals.combo_counts, signals.account_counts
         for n in signals.neighbours:
             if n.combo in keys and per_combo[n.combo] < 3:
                 per_combo[n.combo] += 1
-                ev.append(Evidence(kind="posting" if n.source != "correction" else "correction",
-                                   ref=n.record_no, text=n.memo, score=round(n.score, 4),
-                                   data={"date": n.entry_date.isoformat(), "amount": n.amount,
-                                         "combo": n.combo, "vendor": n.vendor,
-                                         "similar_count": similar[n.combo],
-                                         "account_count": similar_account[n.account_no],
-                                         "neighbours": len(signals.neighbours)}))
+                # model_construct: every value comes from the index as the types below (no coercion to do),
+                # and a line cites up to nine postings.
+                ev.append(Evidence.model_construct(
+                    kind="posting" if n.source != "correction" else "correction", ref=n.record_no, text=n.memo,
+                    score=round(n.score, 4),
+                    data={"date": n.entry_date.isoformat(), "amount": n.amount, "combo": n.combo, "vendor": n.vendor,
+                          "similar_count": similar[n.combo], "account_count": similar_account[n.account_no],
+                          "neighbours": len(signals.neighbours)}))
         counts, n_vendor = self.model.history.vendor_counts(request.entity, signals.vendor_id, request.tr_type)
         if n_vendor:
             ev.append(Evidence(kind="vendor_history", ref=signals.vendor_id or "", text="",
@@ -324,6 +347,24 @@ class Engine:
         elif self.policies is not None:
             ev.extend(self.policies(self.model.name, vector, 2))
         return ev
+
+
+NO_CODING = ("No valid coding could be formed: no similar postings, vendor history or account match produced "
+             "an active, complete combination for this entity.")
+
+
+def _explained(suggestion: Suggestion, exp) -> Suggestion:
+    """A suggestion with its explanation: codings in the explainer's order, each with its reason."""
+    codings = suggestion.codings
+    by_key = {c.combination.key: c for c in codings}
+    ordered = [by_key[k] for k in exp.order if k in by_key]
+    ordered += [c for c in codings if c.combination.key not in exp.order]
+    for c in ordered:
+        c.reasoning = exp.coding_reasons.get(c.combination.key, "")
+    return suggestion.model_copy(update={
+        "codings": ordered, "reasoning": exp.reasoning, "narrative": exp.narrative,
+        "generated_by": exp.generated_by, "fallback_reason": exp.fallback_reason, "model": exp.model,
+        "prompt_version": exp.prompt_version, "prompt_hash": exp.prompt_hash})
 
 
 # Postings whose text is this close to the request's are "the same vendor and memo".
@@ -401,5 +442,4 @@ def _with_amount(x: np.ndarray, cands: list[Candidate], request: SuggestionReque
         z = min(abs(stats.z(request.amount)), 10.0) if stats and request.amount is not None else 0.0
         known = float(bool(stats) and stats.n >= 3 and request.amount is not None)
         out[row, _AMOUNT_Z], out[row, _AMOUNT_KNOWN] = z, known
-        c.features["amount_z"], c.features["amount_known"] = z, known
     return out

@@ -95,6 +95,20 @@ class EntityHistory:
     corrections: dict[tuple[str, str, int], Counter] = field(default_factory=lambda: defaultdict(Counter))
     total: float = 0.0
 
+    def top(self, table: str, key: str, n: int) -> list[str]:
+        """The ``n`` codings most used under ``key`` in one of the tables above (``account_combo``, ...).
+
+        Cached until the next posting is added: every line asks for the same few accounts' codings."""
+        cache = self.__dict__.setdefault("_top", {})
+        found = cache.get((table, key, n))
+        if found is None:
+            counts = getattr(self, table).get(key)
+            found = cache[(table, key, n)] = [k for k, _ in counts.most_common(n)] if counts else []
+        return found
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "_top"}
+
 
 class History:
     """Per-entity statistics over postings; ``as_of`` anchors the recency weights."""
@@ -114,6 +128,7 @@ class History:
 
     def add(self, p: Posting, weight: float | None = None) -> None:
         h = self.entities[p.entity]
+        h.__dict__.pop("_top", None)
         combo = posting_combination(p).key
         w = weight if weight is not None else recency_weight(p.entry_date, self.as_of)
         if p.source == "correction":

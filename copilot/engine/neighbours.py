@@ -7,11 +7,10 @@ scorer is trained on the same kind of evidence it sees when serving.
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Protocol, Sequence
+from typing import Iterable, NamedTuple, Protocol, Sequence
 
 import numpy as np
 
@@ -19,8 +18,10 @@ from copilot.domain import Posting
 from copilot.engine.history import posting_combination
 
 
-@dataclass(frozen=True)
-class Neighbour:
+class Neighbour(NamedTuple):
+    """A similar past posting. A tuple: a line reads 50 of them and a batch import millions, and a
+    named tuple is built ~4x faster than a frozen dataclass."""
+
     record_no: str
     score: float
     combo: str
@@ -302,13 +303,13 @@ def _row(r: dict) -> tuple:
 
 def _expand_rows(rows: list[tuple], sims: np.ndarray, order: np.ndarray, k: int, side: int | None) -> list[Neighbour]:
     out: list[Neighbour] = []
+    new = tuple.__new__  # Neighbour(...) without the generated __new__'s Python frame (millions per batch)
     for i in order:
         score = float(sims[i])
         for rec, combo, acct, vendor, when, amount, memo, source, tr_type in rows[i]:
             if side and tr_type != side:
                 continue
-            out.append(Neighbour(record_no=rec, score=score, combo=combo, account_no=acct, vendor=vendor,
-                                 entry_date=when, amount=amount, memo=memo, source=source, tr_type=tr_type))
+            out.append(new(Neighbour, (rec, score, combo, acct, vendor, when, amount, memo, source, tr_type)))
             if len(out) >= k:
                 return out
     return out

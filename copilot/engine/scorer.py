@@ -9,7 +9,9 @@ is marked uncalibrated.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -74,6 +76,25 @@ class Scorer:
         conf[best] = _centred(top, raw[best:best + 1])[0]
         return np.minimum(conf, conf[best])
 
+    def calibrate_lines(self, raw: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+        """calibrate_line for many lines at once: ``raw`` holds each line's candidates in turn, ``sizes``
+        how many each has (identical results, one pass instead of one call per line)."""
+        top = getattr(self, "calibrator_top", None)
+        if top is None or len(raw) == 0:
+            return self.calibrate(raw)
+        sizes = np.asarray(sizes, dtype=np.int64)
+        if int(sizes.sum()) != len(raw):
+            raise ValueError("sizes must add up to the number of scores")
+        rest = getattr(self, "calibrator_rest", None) or self.calibrator
+        conf = _centred(rest, raw)
+        sizes = sizes[sizes > 0]
+        line_of = np.repeat(np.arange(len(sizes)), sizes)  # row -> its line (lines with candidates)
+        is_max = raw == np.maximum.reduceat(raw, np.cumsum(sizes) - sizes)[line_of]
+        rows = np.flatnonzero(is_max)
+        best = rows[np.unique(line_of[rows], return_index=True)[1]]  # each line's first maximum, as argmax
+        conf[best] = _centred(top, raw[best])
+        return np.minimum(conf, conf[best][line_of])
+
     def confidence(self, x: np.ndarray) -> np.ndarray:
         return self.calibrate(self.raw(x))
 
@@ -110,12 +131,17 @@ class Scorer:
         return scorer
 
 
+_knots: "weakref.WeakKeyDictionary[IsotonicRegression, tuple[np.ndarray, np.ndarray]]" = weakref.WeakKeyDictionary()
+
+
 def _centred(iso: IsotonicRegression, raw: np.ndarray) -> np.ndarray:
     # Centred isotonic: linear between the centres of the isotonic steps, so that two codings with
     # different scores never show the same confidence (a flat step would show #1 and #2 at an equal
     # percentage). Finite held-out data lets isotonic reach exactly 0 or 1; no coding is certain.
-    xs, ys = centred_steps(iso.X_thresholds_, iso.y_thresholds_)
-    return np.clip(np.interp(raw, xs, ys), 0.01, 0.99)
+    knots = _knots.get(iso)
+    if knots is None:  # a fitted map never changes: its knots are worked out once, not once per line
+        knots = _knots[iso] = centred_steps(iso.X_thresholds_, iso.y_thresholds_)
+    return np.clip(np.interp(raw, *knots), 0.01, 0.99)
 
 
 def centred_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

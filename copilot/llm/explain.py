@@ -147,6 +147,22 @@ class Explainer:
                            fallback_reason=None, model=None, prompt_version=version, prompt_hash=digest)
 
 
+    def reasons(self, request: SuggestionRequest, codings: list[RankedCoding], evidence: list[Evidence],
+                company: Company) -> Explanation:
+        """Only the deterministic one-line reason of each of ``codings``, versioned as deterministic()
+        would version the whole explanation (each reason depends on its coding and the evidence alone)."""
+        reasoning_p = self.prompts.get("reasoning")
+        book = F.build_facts(request, codings, evidence, company, reasoning_p)
+        used = [reasoning_p]
+        if codings and is_material(request, self.settings.materiality_threshold):
+            used.append(self.prompts.get("narrative"))
+        version, digest = combine(used)
+        return Explanation(order=[c.combination.key for c in codings], reasoning="",
+                           coding_reasons=F.coding_reasons(book, codings, reasoning_p), narrative=None,
+                           generated_by="deterministic", fallback_reason=None, model=None,
+                           prompt_version=version, prompt_hash=digest)
+
+
 def _unique(codings: list[RankedCoding]) -> list[RankedCoding]:
     """The engine should not send duplicates; if it does, the first (best) one wins."""
     seen: set[str] = set()

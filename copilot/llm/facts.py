@@ -177,17 +177,22 @@ def same_coding(value: Any, combo: DimensionCombination) -> bool:
     key = combo_key_of(value)
     if not key:
         return False
-    if key == combo.key:
-        return True
+    return key == combo.key or _same_keys(key, combo.key)
+
+
+@lru_cache(maxsize=1 << 16)
+def _same_keys(key: str, coding_key: str) -> bool:
+    # A key says everything about its coding, so the answer for two keys is cached: a coding carries
+    # the line's counterparties and its evidence does not, so the plain comparison almost never decides.
     try:
-        account, pairs = parse_key(key)  # cached: no model is built (this runs ~25 times per coding)
+        account, pairs = parse_key(key)
+        coding_account, coding_pairs = parse_key(coding_key)
     except ValueError:
         return False
-    if account != combo.account_no:
+    if account != coding_account:
         return False
-    other = dict(pairs)
-    return (all(combo.dims.get(k) == v for k, v in other.items())
-            and set(combo.dims) - set(other) <= COUNTERPARTY_DIMS)
+    other, dims = dict(pairs), dict(coding_pairs)
+    return all(dims.get(k) == v for k, v in other.items()) and set(dims) - set(other) <= COUNTERPARTY_DIMS
 
 
 def _posting_facts(combo: DimensionCombination, postings: list[Evidence], reasoning: Prompt) -> list[str]:
@@ -322,9 +327,7 @@ def reasoning_text(book: FactBook, codings: list[RankedCoding], reasoning: Promp
     """Overall reasoning for the top coding plus one line per candidate."""
     if not codings:
         return reasoning.render("no_candidates"), {}
-    no_facts = reasoning.render("no_facts")
-    reasons = {c.combination.key: reasoning.render("coding_reason", facts="; ".join(book.facts[c.combination.key])
-                                                    or no_facts) for c in codings}
+    reasons = coding_reasons(book, codings, reasoning)
     top = codings[0]
     key = top.combination.key
     text = reasoning.render("top", label=book.labels[key], confidence=confidence_pct(top.confidence),
@@ -335,6 +338,13 @@ def reasoning_text(book: FactBook, codings: list[RankedCoding], reasoning: Promp
     if alternatives:
         text += reasoning.render("alternatives", items="; ".join(alternatives))
     return text, reasons
+
+
+def coding_reasons(book: FactBook, codings: list[RankedCoding], reasoning: Prompt) -> dict[str, str]:
+    """One line per coding: the facts stated for it."""
+    no_facts = reasoning.render("no_facts")
+    return {c.combination.key: reasoning.render("coding_reason", facts="; ".join(book.facts[c.combination.key])
+                                                or no_facts) for c in codings}
 
 
 def narrative_text(request: SuggestionRequest, codings: list[RankedCoding], book: FactBook, company: Company,

@@ -87,6 +87,23 @@ def _pending_values(suggestion: Suggestion, content: dict[str, Any], principal: 
                 submit_seq=submit_seq)
 
 
+def _insert_rows(session, values: list[dict[str, Any]]) -> list[int]:
+    """Insert review rows in one executemany; their ids, in order.
+
+    Not ``INSERT ... RETURNING`` through the ORM: on SQLite it sends small batches and merges their
+    results pairwise, ~0.5 ms per row for a batch import's thousands. The ids are read back instead,
+    by the submit seqs the rows carry (unique, and the chain head is locked by the caller, so nobody
+    else inserts in between)."""
+    if not values:
+        return []
+    before = session.scalar(select(func.max(ReviewRow.id))) or 0
+    session.execute(insert(ReviewRow.__table__), values)
+    seqs = [v["submit_seq"] for v in values]
+    found = dict(session.execute(select(ReviewRow.submit_seq, ReviewRow.id).where(
+        ReviewRow.id > before, ReviewRow.submit_seq.between(min(seqs), max(seqs)))).all())
+    return [found[seq] for seq in seqs]
+
+
 class Decision(BaseModel):
     """One decision in a bulk request."""
 
@@ -180,8 +197,7 @@ class ReviewService:
             first_seq = self.audit.lock_head(s)[0] + 1 if suggestions else 0
             values = [_pending_values(suggestion, content, principal, company, now, first_seq + i)
                       for i, (suggestion, content) in enumerate(zip(suggestions, contents))]
-            ids = s.scalars(insert(ReviewRow).returning(ReviewRow.id, sort_by_parameter_order=True), values).all() \
-                if values else []
+            ids = _insert_rows(s, values)
             records = self.audit.append_many(s, [
                 AuditEntry("submit", principal, suggestion.request.entity, item_id, content, now)
                 for suggestion, content, item_id in zip(suggestions, contents, ids)])

@@ -159,6 +159,11 @@ def _dim_keys(dim: str) -> tuple[str, str, str]:
     return keys
 
 
+def _counters() -> defaultdict:
+    # A named function, not a lambda: the profile is pickled for batch worker processes.
+    return defaultdict(Counter)
+
+
 class HistoryProfile:
     """Counts and statistics of a company's postings. Build with ``HistoryProfile.build``."""
 
@@ -167,7 +172,7 @@ class HistoryProfile:
         self.first_date: date | None = None
         self.last_date: date | None = None
         self.values: dict[str, Counter] = defaultdict(Counter)
-        self.pairs: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+        self.pairs: dict[str, dict[str, Counter]] = defaultdict(_counters)
         self.amounts: dict[str, AmountStats] = {}
         self.vendor_lines: dict[str, list[DupRecord]] = defaultdict(list)
         self.documents: dict[str, list[DupRecord]] = defaultdict(list)
@@ -290,6 +295,7 @@ class HistoryProfile:
         for key in stale:
             self._dists.pop(key, None)
         self._project_totals = None
+        self.generation = getattr(self, "generation", 0) + 1  # what scorers cached is stale
 
     def _count(self, p: Posting, *, keep_sorted: bool = False) -> None:
         self.n += 1

@@ -61,3 +61,16 @@ def test_without_line_groups_or_an_old_model_one_map_serves_every_candidate():
     old = _fit(lines=True)
     del old.__dict__["calibrator_top"]  # a model pickled before the field existed
     np.testing.assert_array_equal(old.calibrate_line(raw), old.calibrate(raw))
+
+
+def test_many_lines_at_once_are_calibrated_exactly_as_line_by_line():
+    scorer = _fit(lines=True)
+    rng = np.random.default_rng(4)
+    sizes = [int(n) for n in rng.integers(1, 12, size=300)]
+    sizes[5] = sizes[17] = 0  # lines without candidates take no rows
+    raws = [np.round(rng.uniform(size=n), 1) for n in sizes]  # rounded: ties for the best one too
+    together = scorer.calibrate_lines(np.concatenate(raws), sizes)
+    np.testing.assert_array_equal(together, np.concatenate([scorer.calibrate_line(r) for r in raws]))
+    flat = _fit(lines=False)
+    np.testing.assert_array_equal(flat.calibrate_lines(np.concatenate(raws), sizes),
+                                  np.concatenate([flat.calibrate_line(r) for r in raws]))

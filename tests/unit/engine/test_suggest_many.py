@@ -123,3 +123,42 @@ def test_policy_clauses_are_fetched_in_one_batch_with_the_same_answers(model, em
     assert [_comparable(s) for s in got] == [_comparable(s) for s in expected]
     assert any(e.kind == "policy" for s in got for e in s.evidence)
     assert batches == [6]  # one call for the six distinct texts
+
+
+def test_given_vectors_and_policy_clauses_are_used_instead_of_embedding_and_searching(model, embedder, parts):
+    from copilot.domain import Evidence
+
+    engine = _engine(model, embedder, parts)
+    expected = engine.suggest_many(REQUESTS)
+    texts = list(dict.fromkeys(engine.text_for(r) for r in REQUESTS))
+    vectors = dict(zip(texts, embedder.embed(texts)))
+    clause = [Evidence(kind="policy", ref="TE-1", text="Travel clause: 6100 Travel", score=0.9)]
+    worker = _engine(model, embedder, parts)  # what a batch worker holds: no use for its embedder
+    got = worker.suggest_many(REQUESTS, vectors=vectors, policies={t: clause for t in texts})
+    assert worker.embedder.calls == 0
+    assert all(s.evidence[-1].ref == "TE-1" for s in got if s.codings)
+    plain = worker.suggest_many(REQUESTS, vectors=vectors, policies={t: [] for t in texts})
+    assert [_comparable(s) for s in plain] == [_comparable(s) for s in expected]
+
+
+def test_explained_later_the_same_text_and_for_one_coding_its_reason_alone(model, embedder, parts):
+    engine = _engine(model, embedder, parts)
+    reqs = REQUESTS + [SuggestionRequest(entity="US", vendor="V1", memo="airfare client visit Boston",
+                                         amount=Decimal("25000.00"))]  # material: a narrative
+    full = engine.suggest_many(reqs)
+    assert full[-1].narrative and "narrative" in full[-1].prompt_version
+    bare = engine.suggest_many(reqs, explain=False)
+    assert all(not c.reasoning for s in bare for c in s.codings) and not any(s.prompt_version for s in bare)
+    later = [engine.explain(s) for s in engine.suggest_many(reqs, explain=False)]
+    assert [_comparable(s) for s in later] == [_comparable(s) for s in full]
+    for f, s in zip(full, bare):
+        if not f.codings:
+            continue
+        top = s.codings[0].combination.key
+        one = engine.explain(s, {top})
+        # The row of an automatically coded line shows this reason: it is the full explanation's own.
+        assert one.codings[0].reasoning == f.codings[0].reasoning != ""
+        assert all(not c.reasoning for c in one.codings[1:])
+        assert (one.prompt_version, one.prompt_hash, one.generated_by) == \
+            (f.prompt_version, f.prompt_hash, f.generated_by)
+        assert one.reasoning == "" and one.narrative is None  # not written for nobody
