@@ -21,6 +21,7 @@ from copilot.batch.enrich import Outcome, ai_values, decide
 from copilot.batch.template import BatchLine
 from copilot.domain import Evidence
 from copilot.errors import PermissionDenied
+from copilot.formats.common import bulk_load
 
 
 @dataclass
@@ -65,6 +66,14 @@ class ChunkCoder:
 
     def code(self, lines: list[BatchLine], visible: list[bool], *, vectors: Mapping[str, np.ndarray] | None = None,
              policies: Mapping[str, list[Evidence]] | None = None) -> ChunkResult:
+        # A chunk builds a few hundred thousand objects (suggestions, evidence, outcomes) that all live
+        # until it is written, and almost none in cycles (measured: 0-20 cyclic objects per 5,000
+        # lines). Each full collection would walk them all for nothing: 10.2 s of a 49.6 s
+        # 10,000-line import went to the cyclic GC; with it paused per chunk, 0.6 s.
+        with bulk_load():
+            return self._code(lines, visible, vectors, policies)
+
+    def _code(self, lines: list[BatchLine], visible: list[bool], vectors, policies) -> ChunkResult:
         requests = self.requests(lines, visible)
         answers = iter(self.engine.suggest_many(requests, return_errors=True, vectors=vectors, policies=policies,
                                                 explain=False) if requests else [])

@@ -190,6 +190,9 @@ def _start_worker(settings, model_file: str, workdir: str, k: int, top_k: int, w
         state = pickle.load(fh)  # written by SuggestPool.start for this batch
     _coder = ChunkCoder.__new__(ChunkCoder)
     _coder.__dict__.update(state, engine=engine)
+    import gc
+
+    gc.freeze()  # the model and profile live as long as the worker: no collection needs to walk them
 
 
 def _ready() -> None:
