@@ -198,7 +198,8 @@ class SnapshotNeighbours:
 
     def __init__(self, store, company: str, texts_collection: str = "posting_texts") -> None:
         self.store, self.company, self.texts_collection = store, company, texts_collection
-        self.fallback = StoreNeighbours(store, company, texts_collection=texts_collection) if store is not None else None
+        self.fallback = (StoreNeighbours(store, company, texts_collection=texts_collection)
+                         if store is not None else None)  # None: a loaded copy, no store behind it
         self._entities: dict[str, tuple[np.ndarray, list[tuple], np.ndarray] | None] = {}
 
     @property

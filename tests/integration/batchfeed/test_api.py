@@ -66,6 +66,32 @@ def test_background_batch_and_its_status(api):
     assert api.as_("preparer_us").get("/v1/batches/nope").status_code == 404
 
 
+@pytest.mark.slow
+def test_a_large_upload_is_coded_by_worker_processes_as_by_the_server_itself(world, api, monkeypatch):
+    from copilot.batch.parallel import SuggestPool
+
+    started = []
+    real = SuggestPool.start.__func__
+    monkeypatch.setattr(SuggestPool, "start",
+                        classmethod(lambda cls, *a, **kw: started.append(1) or real(cls, *a, **kw)))
+    body = je_csv(30)
+    url = f"/v1/batches?company=acme&entity=US&wait=true&as_of={AS_OF}"
+    one = api.as_("preparer_us").post(url, files={"file": ("je.csv", body, "text/csv")}).json()
+    settings = world.settings.model_copy(update={"bulk_search_min_lines": 1, "batch_parallel_min_lines": 1,
+                                                 "batch_workers": 2})
+    with open_api(settings, app_state={"suggestions": world.service}) as par:
+        many = par.as_("preparer_us").post(url, files={"file": ("je.csv", body, "text/csv")})
+        assert many.status_code == 201, many.text
+        out = par.as_("preparer_us").get(f"/v1/batches/{many.json()['id']}/output").text
+    ref = api.as_("preparer_us").get(f"/v1/batches/{one['id']}/output").text
+
+    def cells(text):
+        return [r[:-1] for r in csv.reader(io.StringIO(text))]  # review ids differ between the two
+
+    assert started == [1]  # the server's own import above was too small to start workers
+    assert cells(out) == cells(ref) and many.json()["summary"]["lines"] == one["summary"]["lines"] == 90
+
+
 def test_malformed_upload_is_a_problem_naming_the_line(api):
     bad = je_csv(3, description_row=False).replace("101.00", "1O1.00")
     r = post_body(api, "preparer_us", "/v1/batches?company=acme&entity=US&wait=true", bad, "text/csv")
