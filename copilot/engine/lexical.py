@@ -32,23 +32,30 @@ def line_document(memo: str, vendor: str | None = None, employee: str | None = N
 @dataclass
 class LexicalModel:
     vectorizer: TfidfVectorizer
-    model: ComplementNB
+    model: ComplementNB | None  # the fitted classifier; not saved (its log-probabilities are, below)
     classes: np.ndarray
 
     def __post_init__(self) -> None:
         # One query at a time must cost microseconds, not sklearn's per-call validation (~4 ms):
         # keep the analyzer, vocabulary, idf and class-major log-probabilities at hand.
+        if self.model is not None:
+            self._flp = np.ascontiguousarray(self.model.feature_log_prob_.T)  # (n_features, n_classes)
         self._analyze = self.vectorizer.build_analyzer()
         self._vocab = self.vectorizer.vocabulary_
         self._idf = self.vectorizer.idf_
-        self._flp = np.ascontiguousarray(self.model.feature_log_prob_.T)  # (n_features, n_classes)
 
     def __setstate__(self, state: dict) -> None:
+        flp = state.pop("flp", None)
         self.__dict__.update(state)
+        if flp is not None:
+            self._flp, self.model = flp, None
         self.__post_init__()
 
     def __getstate__(self) -> dict:
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        # Only the log-probabilities, once: sklearn's classifier also keeps its counts, and the
+        # three (n_classes x n_features) arrays were two thirds of a company model's size.
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_") and k != "model"}
+        return {**state, "model": None, "flp": self._flp}
 
     def joint_log_likelihood(self, document: str) -> np.ndarray:
         """Same as ComplementNB's joint log-likelihood of the TF-IDF row, computed directly."""
