@@ -63,7 +63,7 @@ class Settings(BaseSettings):
         default=2000, description="Batch imports of at least this many lines search similar postings in an "
                                   "in-memory copy of the company's index (read once; 0 = never)")
     batch_workers: int = Field(
-        default=0, ge=0, description="Worker processes that suggest the lines of a large batch import "
+        default=0, ge=0, description="Worker processes that code the lines of a large batch import "
                                      "(0 = one per CPU core, 1 = none: all in the importing process)")
     batch_parallel_min_lines: int = Field(
         default=10000, ge=0, description="Batch imports of at least this many lines use the worker processes "
