@@ -22,9 +22,12 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import signal
 import tempfile
+import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from multiprocessing import get_context
 from pathlib import Path
 
@@ -78,9 +81,11 @@ class SuggestPool:
                 initargs=(worker_settings, str(model_file), str(workdir), engine.k, engine.top_k,
                           engine.policies is not None))
             # Start every worker now (the executor would start them on demand): they load the model
-            # while this process prepares the first chunks.
-            for _ in range(workers):
-                executor.submit(_ready)
+            # while this process prepares the first chunks. Ctrl-C is for the importing process (it
+            # stops the workers and says how to resume); a worker started ignoring it prints no traceback.
+            with _sigint_ignored():
+                for _ in range(workers):
+                    executor.submit(_ready)
         except BaseException:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
@@ -127,6 +132,19 @@ class SuggestPool:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+@contextmanager
+def _sigint_ignored():
+    """SIGINT ignored while workers are spawned (they inherit it); only the main thread may set it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
 def _model_file(model, workdir: Path) -> Path:
     """The model's own file if this process holds it unchanged, else a copy of what it holds."""
     source = model.info.get("_file")
@@ -167,6 +185,7 @@ def _no_policies(*_):
 
 def _start_worker(settings, model_file: str, workdir: str, k: int, top_k: int, with_policies: bool) -> None:
     global _coder
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the importing process stops the workers
     # One thread per worker: the workers are the parallelism (BLAS and torch threads would contend).
     from threadpoolctl import threadpool_limits
 
