@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     embedding_batch_size: int = Field(default=128, description="Texts per embedding batch")
     embedding_backend: Literal["sentence-transformers", "hashing"] = Field(
         default="sentence-transformers", description="hashing = model-free hashed n-grams (tests, tiny machines); lexical, not semantic")
+    embedding_query_runtime: Literal["onnx", "torch"] = Field(
+        default="onnx", description="Runtime for short queries (a suggestion's memo): onnx = the model exported "
+                                    "to ONNX once, ~2x faster, same vectors; torch if it cannot be exported")
     llm_model: str | None = Field(default=None, description="Any litellm model name; unset = deterministic templates")
     llm_api_base: str | None = Field(default=None, description="Base URL of an OpenAI-compatible or other litellm provider")
     llm_api_key: str | None = Field(default=None, description="Provider API key (never logged)")

