@@ -76,6 +76,40 @@ def reference_seconds() -> float:
     return time.perf_counter() - started
 
 
+def render(args, info: dict, runs: list[dict], workers: int, median: float, peak_child: float, base) -> str:
+    """The RESULTS.md section for these runs."""
+    return "\n".join([
+        f"## Batch import throughput ({args.company}{', fresh memo texts' if args.fresh_text else ''}"
+        f"{', one process' if workers == 1 else ''})", "",
+        f"`copilot import` of a {info['lines']:,}-line journal-entry file ({info['entries']:,} entries replayed from "
+        f"the company's recent GL detail, {info['to_code']:,} lines with ACCT_NO and dimensions left empty to code, "
+        f"{info['bytes'] / 2**20:.1f} MiB), chunks of {args.chunk_size:,}, validation "
+        f"{'off' if args.no_validate else 'on'}, review queue on SQLite, enriched CSV and checkpoint per chunk; "
+        + (f"{workers} worker processes code the chunks (spawned per import: their start is in the wall time)."
+           if workers > 1 else "every chunk coded in the importing process (no worker processes)."), "",
+        "| run | lines | wall s | lines/s | auto-coded | sent to review | errors | texts the model embedded | reference loop s |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *[f"| {i + 1} | {r['summary']['lines']:,} | {r['wall']:.1f} | **{r['lines_s']:,.0f}** | "
+          f"{r['summary']['auto_coded']:,} | {r['summary']['sent_to_review']:,} | {r['summary']['errors']:,} | "
+          f"{r['embedded']:,} | {r['reference']:.2f} |" for i, r in enumerate(runs)], "",
+        "Review reasons: " + ", ".join(f"{k} {v:,}" for k, v in sorted(
+            runs[-1]["summary"]["review_reasons"].items(), key=lambda kv: -kv[1])[:6]) + ".",
+        f"Similar-posting search: "
+        + (f"an in-memory copy of the index, read once per entity (files of {base.bulk_search_min_lines:,}+ "
+           f"lines; its load is inside the wall time)" if base.bulk_search_min_lines
+           and info["lines"] >= base.bulk_search_min_lines else "one store query per block of lines") + ". "
+        + (f"**Target 1,000 lines/s: {'met' if median >= 1000 else 'not met'} (median of {len(runs)} runs "
+           f"{median:,.0f} lines/s).**" if workers > 1 else
+           f"One process, for comparison with the default (one worker process per core, section batch): "
+           f"median of {len(runs)} runs {median:,.0f} lines/s."),
+        f"Machine: {os.cpu_count()} cores, shared: the reference loop (10M additions in pure Python, timed just "
+        f"before each run) shows how fast it was; load average {runs[-1]['load']:.1f} at the end. "
+        + (f"Peak memory of a worker process {peak_child:,.0f} MiB. " if workers > 1 else "")
+        + "Model and validation-context load excluded (once per process); the file is parsed twice (a first "
+        "pass checks every line before any work).",
+    ])
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--company", default="demo")
@@ -157,42 +191,14 @@ def main(argv: list[str] | None = None) -> None:
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     median = statistics.median(r["lines_s"] for r in runs)
     d = runs[0]["summary"]
-    md = "\n".join([
-        f"## Batch import throughput ({args.company}{', fresh memo texts' if args.fresh_text else ''}"
-        f"{', one process' if workers == 1 else ''})", "",
-        f"`copilot import` of a {info['lines']:,}-line journal-entry file ({info['entries']:,} entries replayed from "
-        f"the company's recent GL detail, {info['to_code']:,} lines with ACCT_NO and dimensions left empty to code, "
-        f"{info['bytes'] / 2**20:.1f} MiB), chunks of {args.chunk_size:,}, validation "
-        f"{'off' if args.no_validate else 'on'}, review queue on SQLite, enriched CSV and checkpoint per chunk; "
-        + (f"{workers} worker processes code the chunks (spawned per import: their start is in the wall time)."
-           if workers > 1 else "every chunk coded in the importing process (no worker processes)."), "",
-        "| run | lines | wall s | lines/s | auto-coded | sent to review | errors | texts the model embedded | reference loop s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-        *[f"| {i + 1} | {r['summary']['lines']:,} | {r['wall']:.1f} | **{r['lines_s']:,.0f}** | "
-          f"{r['summary']['auto_coded']:,} | {r['summary']['sent_to_review']:,} | {r['summary']['errors']:,} | "
-          f"{r['embedded']:,} | {r['reference']:.2f} |" for i, r in enumerate(runs)], "",
-        "Review reasons: " + ", ".join(f"{k} {v:,}" for k, v in sorted(d['review_reasons'].items(),
-                                                                         key=lambda kv: -kv[1])[:6]) + ".",
-        f"Similar-posting search: "
-        + (f"an in-memory copy of the index, read once per entity (files of {base.bulk_search_min_lines:,}+ "
-           f"lines; its load is inside the wall time)" if base.bulk_search_min_lines
-           and info["lines"] >= base.bulk_search_min_lines else "one store query per block of lines") + ". "
-        (f"**Target 1,000 lines/s: {'met' if median >= 1000 else 'not met'} (median of {len(runs)} runs "
-         f"{median:,.0f} lines/s).**" if workers > 1 else
-         f"One process, for comparison with the default (one worker process per core, section batch): "
-         f"median of {len(runs)} runs {median:,.0f} lines/s."),
-        f"Machine: {os.cpu_count()} cores, shared: the reference loop (10M additions in pure Python, timed just "
-        f"before each run) shows how fast it was; load average {runs[-1]['load']:.1f} at the end. "
-        + (f"Peak memory of a worker process {peak_child:,.0f} MiB. " if workers > 1 else "")
-        + "Model and validation-context load excluded (once per process); the file is parsed twice (a first "
-        "pass checks every line before any work).",
-    ])
+    md = render(args, info, runs, workers, median, peak_child, base)
     print(md)
     if not args.no_write:
         from copilot.evaluation.results import write_section
 
         cmd = "python -m eval.bench_batch" + (" --fresh-text" if args.fresh_text else "") + \
-            (f" --workers {args.workers}" if args.workers is not None else "")
+            (f" --workers {args.workers}" if args.workers is not None else "") + \
+            (f" --runs {args.runs}" if args.runs != 3 else "")
         name = "batch" + ("-fresh" if args.fresh_text else "") + ("-one-process" if workers == 1 else "")
         write_section(name, md, command=cmd)
     engine  # keep the engine referenced until the end
