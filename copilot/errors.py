@@ -81,8 +81,10 @@ class PermissionDenied(CopilotError):
 
 
 class ConfigurationError(CopilotError):
+    """The service is not set up for this request (a missing secret, a closed store): 503, not a crash."""
+
     code = "configuration-error"
-    status = 500
+    status = 503
     exit_code = 6
 
 

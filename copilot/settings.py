@@ -8,6 +8,7 @@ local data directory, an embedded vector store, SQLite, a bundled embedding mode
 from __future__ import annotations
 
 import os
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -133,6 +134,11 @@ class Settings(BaseSettings):
                                    file_secret_settings):
         return (init_settings, env_settings, _YamlSource(settings_cls), file_secret_settings)
 
+    def company_dir(self, name: str) -> Path:
+        """``<data_dir>/companies/<name>``; InputError for a name that is not one (it could leave that
+        directory, or be longer than a file name may be)."""
+        return company_dir(self.data_dir, name)
+
     @property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'copilot.db'}"
@@ -147,6 +153,19 @@ class Settings(BaseSettings):
         if self.vector_backend != "auto":
             return self.vector_backend
         return "server" if self.qdrant_url else "edge"
+
+
+COMPANY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also `copilot company import`'s rule
+
+
+def company_dir(data_dir: Path, name: str) -> Path:
+    """Where a company's files live; the one place a company name from outside becomes a path."""
+    if not isinstance(name, str) or not COMPANY_NAME.match(name):
+        from copilot.errors import InputError
+
+        raise InputError(f"not a company name: {str(name)[:80]!r} (letters, digits, '.', '_' or '-', "
+                         "at most 64, starting with a letter or digit)", field="company")
+    return Path(data_dir) / "companies" / name
 
 
 @lru_cache(maxsize=1)

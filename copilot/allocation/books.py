@@ -146,7 +146,7 @@ def batch_key_of(p: Posting) -> str:
 
 
 def company_root(settings: Settings, name: str) -> Path:
-    return settings.data_dir / "companies" / name
+    return settings.company_dir(name)
 
 
 def _fingerprint(root: Path) -> str:

@@ -15,7 +15,7 @@ from copilot.settings import Settings
 
 
 def rulebook_for(settings: Settings, company: str | None = None) -> RuleBook:
-    root = settings.data_dir / "companies" / company if company else None
+    root = settings.company_dir(company) if company else None
     return load_rulebook(rules_path(settings.policies_dir, root))
 
 

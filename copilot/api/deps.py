@@ -6,6 +6,9 @@ from fastapi import Request
 
 from copilot.settings import Settings, get_settings
 
+# Past any table's size; bounded so a huge value is a 422, not a database overflow (SQLite: 64-bit).
+MAX_OFFSET = 1_000_000_000
+
 
 def settings_dep(request: Request) -> Settings:
     return getattr(request.app.state, "settings", None) or get_settings()

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from copilot.api.auth import AUDITORS, Principal, require
+from copilot.api.deps import MAX_OFFSET
 from copilot.api.routes_review import review_context
 from copilot.review.access import scoped_entities
 from copilot.review.audit import AuditFilter, AuditRecord
@@ -53,7 +54,7 @@ def _filter(principal: Principal, entity: str | None, date_from: date | None, da
 def list_records(entity: str | None = None, date_from: date | None = None, date_to: date | None = None,
                  action: Literal["submit", "approve", "edit", "reject"] | None = None,
                  user: str | None = None, review_id: int | None = None,
-                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                  principal: Principal = Depends(require(*AUDITORS)),
                  ctx: ReviewContext = Depends(review_context)) -> AuditPage:
     flt = _filter(principal, entity, date_from, date_to, action, user, review_id)

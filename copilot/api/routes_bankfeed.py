@@ -19,6 +19,7 @@ from copilot.api.deps import settings_dep, suggestion_service
 from copilot.bankfeed.feed import read_feed
 from copilot.bankfeed.service import BankFeedService
 from copilot.errors import InputError
+from copilot.formats.text_files import csv_text_from_bytes
 
 router = APIRouter(prefix="/v1/bank-feeds", tags=["bank feeds"])
 MAX_FEED_BYTES = 50_000_000
@@ -61,10 +62,8 @@ async def _body_text(request: Request) -> tuple[str, str]:
         name = "feed.csv"
     if len(data) > MAX_FEED_BYTES:
         raise InputError(f"the feed is larger than {MAX_FEED_BYTES // 1_000_000} MB", field="file")
-    try:
-        return data.decode("utf-8-sig"), name
-    except UnicodeDecodeError:
-        raise InputError("the feed is not UTF-8 text", field="file") from None
+    # Decoded line by line: a byte that is not UTF-8 is reported with its line (ParseError, 422).
+    return "".join(csv_text_from_bytes(data, name)), name
 
 
 @router.post("/match", response_model=FeedMatchResponse, summary="Match a bank feed",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
 from copilot.api.auth import DECIDERS, READERS, SUBMITTERS, Principal, require
-from copilot.api.deps import settings_dep
+from copilot.api.deps import MAX_OFFSET, settings_dep
 from copilot.domain import DimensionCombination, Suggestion
 from copilot.review.audit import AuditFilter, AuditRecord
 from copilot.review.context import ReviewContext, context_for
@@ -65,7 +65,7 @@ def submit(suggestion: Suggestion,
 
 @router.get("", response_model=ReviewList, summary="List review items")
 def list_items(status: Status | None = None, entity: str | None = None,
-               limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+               limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
                principal: Principal = Depends(require(*READERS)),
                ctx: ReviewContext = Depends(review_context)) -> ReviewList:
     items, total = ctx.reviews.list_items(principal, ListFilter(status, entity, limit, offset))

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from copilot.api.auth import AUDITORS, READERS, Principal, require
+from copilot.api.deps import MAX_OFFSET
 from copilot.api.routes_validate import validation_service
 from copilot.review.access import scoped_entities
 from copilot.review.db import Database
@@ -111,7 +112,7 @@ class AlertList(BaseModel):
 def alerts(request: Request, company: str | None = None, entity: str | None = None,
            severity: str = Query("info", pattern="^(info|warning|error)$", description="Least severity"),
            rule_id: str | None = None, since: datetime | None = None,
-           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
+           limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET),
            principal: Principal = Depends(require(*READERS))) -> AlertList:
     """Findings stored from webhook validations, newest first, limited to the caller's entities."""
     proc = webhook_processor(request)

@@ -89,7 +89,7 @@ def register(app: typer.Typer) -> None:
         from copilot.evaluation.results import write_section
         from copilot.settings import get_settings
 
-        root = get_settings().data_dir / "companies" / company
+        root = get_settings().company_dir(company)
         md = render(evaluate(root), company)
         typer.echo(md)
         if write:

@@ -20,6 +20,7 @@ from typing import IO, Iterable
 
 from copilot.errors import ParseError
 from copilot.formats.common import at, fail, parse_amount, parse_date
+from copilot.formats.text_files import CsvText, open_csv_text
 
 DATE_COLS = ("DATE", "POSTED_DATE", "TRANSACTION_DATE", "BOOKING_DATE", "VALUE_DATE", "POSTING_DATE")
 DESC_COLS = ("DESCRIPTION", "MEMO", "NARRATIVE", "DETAILS", "PAYEE", "NAME", "TEXT")
@@ -75,7 +76,7 @@ def read_feed(source: str | Path | IO[str], *, name: str | None = None) -> list[
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source):
         path = Path(source)
         try:
-            fh: IO[str] = open(path, encoding="utf-8-sig", newline="")
+            fh: IO[str] | CsvText = open_csv_text(path, name or path.name)
         except OSError as exc:
             raise fail(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
         name = name or path.name

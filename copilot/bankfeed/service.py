@@ -100,7 +100,7 @@ class BankFeedService:
     def match(self, company: str, lines: list[FeedLine], principal: Principal, *, entity: str | None = None,
               suggest: bool = True, review: bool = True) -> FeedReport:
         started = time.perf_counter()
-        root = self.settings.data_dir / "companies" / company
+        root = self.settings.company_dir(company)
         if not root.is_dir():
             raise NotFound(f"no company {company!r} under {root.parent}", field="company")
         lines = self._with_entity(company, lines, entity)

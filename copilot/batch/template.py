@@ -29,13 +29,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Iterator, Literal
+from typing import Iterator, Literal
 
 from copilot.domain import Company, SuggestionRequest
 from copilot.domain.dimensions import canonical_dimension
 from copilot.errors import ParseError
 from copilot.formats.common import at, fail, parse_amount, parse_date, side_and_amount
 from copilot.formats.journal_csv import CSV_DIMENSION
+from copilot.formats.text_files import CsvText, open_csv_text
 
 Kind = Literal["je", "apbill"]
 
@@ -192,9 +193,9 @@ class TemplateReader:
     def kind_label(self) -> str:
         return {"je": "journal-entry", "apbill": "AP bill"}[self.kind]
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> CsvText:
         try:
-            return open(self.path, encoding="utf-8-sig", newline="")
+            return open_csv_text(self.path, self.source)
         except OSError as exc:
             raise fail(f"cannot read: {exc.strerror or exc}", source=str(self.path)) from None
 

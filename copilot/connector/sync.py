@@ -30,7 +30,6 @@ from copilot.connector.base import (APPEND_ONLY, MASTER_OBJECTS, SYNC_OBJECTS, L
                                     PageLost, ReadFilter, ResumeExpired)
 from copilot.connector.checkpoint import Checkpoint, ObjectState, parse_modified
 from copilot.connector.transport import log
-from copilot.errors import InputError
 from copilot.formats.company_dir import iter_object_rows, page_files, write_object_pages
 from copilot.formats.intacct_errors import IntacctBusinessError
 from copilot.formats.xmlrows import write_readbyquery_page
@@ -47,9 +46,7 @@ IngestFn = Callable[[Settings, str, Path], Any]
 
 
 def company_root(settings: Settings, company: str) -> Path:
-    if not company or "/" in company or "\\" in company or company.startswith("."):
-        raise InputError(f"not a usable company name: {company!r}", field="company")
-    return settings.data_dir / "companies" / company
+    return settings.company_dir(company)
 
 
 @dataclass

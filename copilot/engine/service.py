@@ -23,7 +23,7 @@ POLICY_MIN_SIMILARITY = 0.35
 
 
 def company_root(settings: Settings, name: str) -> Path:
-    return settings.data_dir / "companies" / name
+    return settings.company_dir(name)
 
 
 def model_path(settings: Settings, name: str) -> Path:

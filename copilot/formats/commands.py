@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import shutil
 import time
 from pathlib import Path
@@ -11,9 +10,6 @@ import typer
 
 from copilot.errors import Conflict, InputError
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
 def _companies_dir() -> Path:
     from copilot.settings import get_settings
 
@@ -21,9 +17,9 @@ def _companies_dir() -> Path:
 
 
 def _check_name(name: str) -> str:
-    if not _NAME.match(name):
-        raise InputError(f"company name {name!r}: use letters, digits, '.', '_' or '-' (max 64)",
-                         field="name")
+    from copilot.settings import company_dir
+
+    company_dir(Path("."), name)  # InputError for a name that is not one
     return name
 
 

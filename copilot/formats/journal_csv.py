@@ -24,6 +24,7 @@ from copilot.domain.dimensions import STANDARD_DIMENSIONS, canonical_dimension
 from copilot.domain.entries import JournalEntry, JournalLine
 from copilot.errors import ParseError
 from copilot.formats.common import at, fail, from_validation, parse_amount, side_and_amount
+from copilot.formats.text_files import open_csv_text
 
 HEADER_COLUMNS = {"JOURNAL": "journal", "DATE": "date", "DESCRIPTION": "title", "REFERENCE_NO": "reference",
                   "REFERENCENO": "reference", "REVERSEDATE": "reverse", "REVERSE_DATE": "reverse",
@@ -58,7 +59,7 @@ def _open(source: str | os.PathLike | IO[str]) -> tuple[IO[str], str | None, boo
         path = Path(source)
         if isinstance(source, os.PathLike) or path.exists():
             try:
-                return open(path, encoding="utf-8-sig", newline=""), str(path), True
+                return open_csv_text(path, str(path)), str(path), True
             except OSError as exc:
                 raise fail(f"cannot read CSV: {exc}", source=str(path)) from None
     if isinstance(source, str):

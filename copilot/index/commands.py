@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         from copilot.settings import get_settings
 
         settings = get_settings()
-        root = settings.data_dir / "companies" / company
+        root = settings.company_dir(company)
         if not root.is_dir():
             raise NotFound(f"no company directory at {root} (run `copilot demo init` or put readByQuery "
                            "pages under intacct/<OBJECT>/)")

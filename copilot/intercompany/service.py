@@ -16,7 +16,7 @@ from copilot.settings import Settings
 
 
 def rules_for(settings: Settings, company: str | None = None) -> IntercompanyRules:
-    root = settings.data_dir / "companies" / company if company else None
+    root = settings.company_dir(company) if company else None
     return load_rules(rules_path(settings.policies_dir, root))
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import gc
 import json
-import re
 import shutil
 import time
 from contextlib import contextmanager
@@ -28,13 +27,12 @@ from typing import Callable, Iterator
 
 from copilot.domain.entries import Posting
 from copilot.domain.master import Company
-from copilot.errors import Conflict, InputError
+from copilot.errors import Conflict
 from copilot.ledger_import.csv_ledger import ImportReport, LedgerReader
 from copilot.ledger_import.mapping import LedgerMapping
 from copilot.ledger_import.sources import open_ledger, text_stream
 
 Progress = Callable[[int, int, "int | None"], None]  # (rows, bytes read, bytes in total)
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # the rule `copilot company import` uses
 
 
 @dataclass
@@ -84,10 +82,9 @@ def read_ledger_file(path: Path | str, mapping: LedgerMapping, company_name: str
 
 
 def company_path(data_dir: Path, name: str) -> Path:
-    if not _NAME.match(name):
-        raise InputError(f"company name {name!r}: use letters, digits, '.', '_' or '-' (max 64)",
-                         field="name")
-    return Path(data_dir) / "companies" / name
+    from copilot.settings import company_dir
+
+    return company_dir(data_dir, name)
 
 
 def import_ledger_file(path: Path | str, mapping: LedgerMapping, target: Path, *,

@@ -104,6 +104,15 @@ def _insert_rows(session, values: list[dict[str, Any]]) -> list[int]:
     return [found[seq] for seq in seqs]
 
 
+# Review ids are INTEGER columns (32-bit on PostgreSQL): a larger id names no item, and must not reach
+# the database as an overflow error.
+_MAX_ID = 2**31 - 1
+
+
+def _review_row(s, item_id: int) -> "ReviewRow | None":
+    return s.get(ReviewRow, item_id) if 0 < item_id <= _MAX_ID else None
+
+
 class Decision(BaseModel):
     """One decision in a bulk request."""
 
@@ -208,7 +217,7 @@ class ReviewService:
     def get(self, item_id: int, principal: Principal) -> ReviewItem:
         authorize(principal, *READERS)
         with self.db.session() as s:
-            row = s.get(ReviewRow, item_id)
+            row = _review_row(s, item_id)
             if row is None:
                 raise NotFound(f"review item {item_id} not found")
             ensure_visible(principal, row.entity, f"review item {item_id}")
@@ -272,7 +281,7 @@ class ReviewService:
             self._check_edit(item_id, principal, final)
         now = self.clock()
         with self.db.session() as s:
-            row = s.get(ReviewRow, item_id)
+            row = _review_row(s, item_id)
             if row is None:
                 raise NotFound(f"review item {item_id} not found")
             ensure_visible(principal, row.entity, f"review item {item_id}")
@@ -321,7 +330,7 @@ class ReviewService:
         decision itself to report (409), so the reviewer hears the more fundamental answer.
         """
         with self.db.session() as s:
-            row = s.get(ReviewRow, item_id)
+            row = _review_row(s, item_id)
             if row is None:
                 raise NotFound(f"review item {item_id} not found")
             ensure_visible(principal, row.entity, f"review item {item_id}")

@@ -33,7 +33,7 @@ class CompanyContext:
 
 
 def company_dir(settings: Settings, name: str) -> Path:
-    return settings.data_dir / "companies" / name
+    return settings.company_dir(name)
 
 
 def _fingerprint(root: Path) -> str:

@@ -230,3 +230,14 @@ def test_key_only_event_is_read_from_intacct_when_the_connector_is_configured(en
         assert [e["status"] for e in events if e["event_id"] == f"GLBATCH-{key}"] == ["processed"]
         # The entry came from Intacct: a read after the create, by the connector the settings configure.
         assert "read" in [f for c in server.sim.calls[reads_before:] for f in c.functions]
+
+
+def test_no_secret_configured_is_503_problem_and_nothing_stored(env):
+    settings, _ = env
+    unset = settings.model_copy(update={"webhook_secret": None})
+    raw, headers = signed(EVENT, secret=settings.webhook_secret)
+    with client(unset) as c:
+        r = c.post("/v1/webhooks/intacct", content=raw, headers=headers)
+    assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["type"].endswith("/configuration-error") and "webhook_secret" in r.json()["detail"]
+    assert not _rows(settings)[0]

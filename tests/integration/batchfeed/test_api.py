@@ -103,6 +103,15 @@ def test_malformed_upload_is_a_problem_naming_the_line(api):
     assert r.status_code == 422
 
 
+def test_an_upload_that_is_not_utf8_is_a_problem_naming_the_line(api):
+    body = je_csv(3, description_row=False).replace("client lunch", "déjeuner client").encode("cp1252")
+    r = post_body(api, "preparer_us", "/v1/batches?company=acme&entity=US&wait=true", body, "text/csv")
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    p = r.json()
+    assert p["line"] == 6 and "not UTF-8" in p["detail"] and "CSV UTF-8" in p["detail"]
+    assert api.as_("preparer_us").get(f"/v1/batches/{p['batch_id']}").json()["status"] == "failed"
+
+
 # --- bank feeds --------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -155,6 +164,9 @@ def test_bank_feed_roles_and_errors(api, open_items):
     bad = FEED.replace("-14.20", "fourteen")
     r = api.as_("preparer_us").post("/v1/bank-feeds/match?company=acme", files={"file": ("f.csv", bad, "text/csv")})
     assert r.status_code == 422 and r.json()["line"] == 4 and r.json()["field"] == "AMOUNT"
+    latin = FEED.replace("PRET A MANGER", "CAFÉ PRÊT").encode("cp1252")
+    r = api.as_("preparer_us").post("/v1/bank-feeds/match?company=acme", files={"file": ("f.csv", latin, "text/csv")})
+    assert r.status_code == 422 and r.json()["line"] == 4 and "not UTF-8" in r.json()["detail"]
 
 
 def test_bankfeed_cli(world, open_items, tmp_path, monkeypatch, capsys):

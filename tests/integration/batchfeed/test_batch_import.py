@@ -260,6 +260,16 @@ def test_cli_import_and_malformed_file_exit_code(world, tmp_path, monkeypatch, c
         err = capsys.readouterr().err
         assert failed.value.code == 2
         assert "line 2" in err and "field DEBIT" in err and "Traceback" not in err
+
+        latin = tmp_path / "latin.csv"  # saved by Excel as "CSV (Comma delimited)": Windows-1252
+        latin.write_bytes(je_csv(2, description_row=False).replace("client lunch", "déjeuner").encode("cp1252"))
+        monkeypatch.setattr(sys, "argv", ["copilot", "import", str(latin), "-c", "acme", "--entity", "US",
+                                          "--no-progress"])
+        with pytest.raises(SystemExit) as failed:
+            cli.main()
+        err = capsys.readouterr().err
+        assert failed.value.code == 2 and "latin.csv, line 6: not UTF-8" in err and "Traceback" not in err
+        assert not (tmp_path / "latin.enriched.csv").exists()
     finally:
         get_settings.cache_clear()
 
