@@ -158,14 +158,19 @@ class Settings(BaseSettings):
 COMPANY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # also `copilot company import`'s rule
 
 
-def company_dir(data_dir: Path, name: str) -> Path:
-    """Where a company's files live; the one place a company name from outside becomes a path."""
+def check_company_name(name: str) -> str:
+    """``name`` if it can name a company directory; InputError otherwise."""
     if not isinstance(name, str) or not COMPANY_NAME.match(name):
         from copilot.errors import InputError
 
         raise InputError(f"not a company name: {str(name)[:80]!r} (letters, digits, '.', '_' or '-', "
                          "at most 64, starting with a letter or digit)", field="company")
-    return Path(data_dir) / "companies" / name
+    return name
+
+
+def company_dir(data_dir: Path, name: str) -> Path:
+    """Where a company's files live; the one place a company name from outside becomes a path."""
+    return Path(data_dir) / "companies" / check_company_name(name)
 
 
 @lru_cache(maxsize=1)

@@ -17,10 +17,9 @@ def _companies_dir() -> Path:
 
 
 def _check_name(name: str) -> str:
-    from copilot.settings import company_dir
+    from copilot.settings import check_company_name
 
-    company_dir(Path("."), name)  # InputError for a name that is not one
-    return name
+    return check_company_name(name)
 
 
 def import_company(name: str, source: Path, *, replace: bool = False) -> None:
